@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"huhang/internal/audit"
+)
+
+// Actor is who causes a change or a read, for the audit log.
+type Actor struct {
+	UserID    int64
+	Role      string // the role that granted the access; "system" for the CLI
+	IP        string
+	RequestID string
+}
+
+// SystemActor is the actor of command-line and start-up work.
+var SystemActor = Actor{Role: "system", IP: "local"}
+
+// initAuditHead creates the chain head on first start.
+func (s *Store) initAuditHead(ctx context.Context, alg audit.Algorithm) error {
+	if alg == "" {
+		alg = audit.SHA256
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var stored string
+		err := tx.QueryRowContext(ctx, "SELECT algorithm FROM audit_head WHERE id = 1").Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			_, err = tx.ExecContext(ctx, s.q("INSERT INTO audit_head (id, seq, hash, algorithm) VALUES (1, 0, ?, ?)"), audit.Genesis, string(alg))
+			s.auditAlg = alg
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("store: read audit head: %w", err)
+		}
+		s.auditAlg, err = audit.ParseAlgorithm(stored)
+		if s.auditAlg != alg {
+			s.log.Warn("audit log keeps the hash algorithm it was created with", "stored", stored, "configured", string(alg))
+		}
+		return err
+	})
+}
+
+// AuditAlgorithm is the chain's hash algorithm.
+func (s *Store) AuditAlgorithm() audit.Algorithm { return s.auditAlg }
+
+// appendAudit links e to the chain and inserts it inside tx, so the entry
+// commits or rolls back with the change it records. Locking the head row
+// serialises appenders on PostgreSQL.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e audit.Entry) error {
+	var seq int64
+	var prev []byte
+	err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+s.dialect.lockForUpdate()).Scan(&seq, &prev)
+	if err != nil {
+		return fmt.Errorf("store: audit head: %w", err)
+	}
+	e.Seq = seq + 1
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	e.At = e.At.Truncate(time.Millisecond)
+	if e.Outcome == "" {
+		e.Outcome = "ok"
+	}
+	s.auditAlg.Link(prev, &e)
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (seq, at, actor_id, actor_role, ip, request_id, action,
+		object_type, object_id, school_id, district_id, outcome, detail, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.Seq, e.At.UnixMilli(), e.ActorID, e.ActorRole, e.IP, e.RequestID, e.Action,
+		e.ObjectType, e.ObjectID, e.SchoolID, e.DistrictID, e.Outcome, e.Detail, e.PrevHash, e.Hash)
+	if err != nil {
+		return fmt.Errorf("store: append audit entry: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), e.Seq, e.Hash); err != nil {
+		return fmt.Errorf("store: advance audit head: %w", err)
+	}
+	return nil
+}
+
+// entry starts an audit entry for actor.
+func (a Actor) entry(action, objectType string, objectID, schoolID, districtID int64) audit.Entry {
+	return audit.Entry{ActorID: a.UserID, ActorRole: a.Role, IP: a.IP, RequestID: a.RequestID,
+		Action: action, ObjectType: objectType, ObjectID: objectID, SchoolID: schoolID, DistrictID: districtID}
+}
+
+// Audit appends one entry on its own (logins, failed logins, searches).
+func (s *Store) Audit(ctx context.Context, a Actor, action, objectType string, objectID int64, outcome, detail string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		e := a.entry(action, objectType, objectID, 0, 0)
+		e.Outcome, e.Detail = outcome, detail
+		return s.appendAudit(ctx, tx, e)
+	})
+}
+
+// VerifyAudit walks the whole chain in seq order and returns how many
+// entries verified; the error names the first bad seq.
+func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
+	v := audit.NewVerifier(s.auditAlg)
+	rows, err := s.read.QueryContext(ctx, `SELECT seq, at, actor_id, actor_role, ip, request_id, action, object_type,
+		object_id, school_id, district_id, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return 0, fmt.Errorf("store: read audit log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return v.Count(), err
+		}
+		if err := v.Next(e); err != nil {
+			return v.Count(), err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return v.Count(), fmt.Errorf("store: read audit log: %w", err)
+	}
+	var headSeq int64
+	var headHash []byte
+	if err := s.read.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
+		return v.Count(), fmt.Errorf("store: read audit head: %w", err)
+	}
+	return v.Count(), v.Finish(headSeq, headHash)
+}
+
+func scanAudit(rows interface{ Scan(...any) error }) (audit.Entry, error) {
+	var e audit.Entry
+	var at int64
+	err := rows.Scan(&e.Seq, &at, &e.ActorID, &e.ActorRole, &e.IP, &e.RequestID, &e.Action, &e.ObjectType,
+		&e.ObjectID, &e.SchoolID, &e.DistrictID, &e.Outcome, &e.Detail, &e.PrevHash, &e.Hash)
+	e.At = fromMS(at)
+	return e, err
+}
+
+// AuditFilter narrows an audit search. Zero values match everything.
+type AuditFilter struct {
+	ActorID    int64
+	Action     string // exact action or a prefix ending in "."
+	ObjectType string
+	ObjectID   int64
+	From, To   time.Time
+	BeforeSeq  int64 // keyset pagination: entries with seq < BeforeSeq
+	Limit      int
+}
+
+// SearchAudit returns entries newest first.
+func (s *Store) SearchAudit(ctx context.Context, f AuditFilter) ([]audit.Entry, error) {
+	var where []string
+	var args []any
+	if f.ActorID != 0 {
+		where, args = append(where, "actor_id = ?"), append(args, f.ActorID)
+	}
+	if f.Action != "" {
+		if strings.HasSuffix(f.Action, ".") {
+			where, args = append(where, "action LIKE ?"), append(args, strings.NewReplacer("%", "", "_", "").Replace(f.Action)+"%")
+		} else {
+			where, args = append(where, "action = ?"), append(args, f.Action)
+		}
+	}
+	if f.ObjectType != "" {
+		where, args = append(where, "object_type = ?"), append(args, f.ObjectType)
+	}
+	if f.ObjectID != 0 {
+		where, args = append(where, "object_id = ?"), append(args, f.ObjectID)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "at < ?"), append(args, f.To.UnixMilli())
+	}
+	if f.BeforeSeq > 0 {
+		where, args = append(where, "seq < ?"), append(args, f.BeforeSeq)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	q := `SELECT seq, at, actor_id, actor_role, ip, request_id, action, object_type, object_id, school_id,
+		district_id, outcome, detail, prev_hash, hash FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := s.read.QueryContext(ctx, s.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search audit: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Entry
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: search audit: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
