@@ -535,3 +535,20 @@ func page(limit, offset int) (int, int) {
 	}
 	return limit, offset
 }
+
+// NodeLabel names the node an assignment is bound to (structure, D0).
+func (s *Store) NodeLabel(ctx context.Context, a authz.Assignment) (string, error) {
+	var name string
+	var err error
+	switch authz.BindingOf(a.Role) {
+	case authz.BindDistrict:
+		err = s.read.QueryRowContext(ctx, s.q("SELECT name FROM districts WHERE id = ?"), a.DistrictID).Scan(&name)
+	case authz.BindSchool:
+		err = s.read.QueryRowContext(ctx, s.q("SELECT name FROM schools WHERE id = ?"), a.SchoolID).Scan(&name)
+	case authz.BindClass:
+		err = s.read.QueryRowContext(ctx, s.q("SELECT s.name || ' ' || c.name FROM classes c JOIN schools s ON s.id = c.school_id WHERE c.id = ?"), a.ClassID).Scan(&name)
+	case authz.BindAgency:
+		err = s.read.QueryRowContext(ctx, s.q("SELECT name FROM agencies WHERE id = ?"), a.AgencyID).Scan(&name)
+	}
+	return name, mapErr(err)
+}

@@ -94,6 +94,13 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("store: create data directory: %w", err)
 	}
 	s.dialect = sqliteDialect{}
+	// Create the file owner-only before SQLite does: the WAL and shared
+	// memory files inherit its mode.
+	f, err := os.OpenFile(cfg.SQLitePath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", cfg.SQLitePath, err)
+	}
+	f.Close()
 	// busy_timeout comes first so every later pragma already waits instead
 	// of failing; synchronous=FULL makes an acknowledged commit survive
 	// power loss; secure_delete overwrites freed pages.
@@ -238,3 +245,44 @@ func fromMS(v int64) time.Time {
 const dateLayout = "2006-01-02"
 
 func msNow(s *Store) int64 { return ms(s.now()) }
+
+// PostgresIsEmpty reports whether the database at url has no Huhang schema
+// yet (so a new key file may be created for it).
+func PostgresIsEmpty(ctx context.Context, url string) (bool, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return false, fmt.Errorf("store: open postgres: %w", err)
+	}
+	defer db.Close()
+	var name sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT to_regclass('schema_migrations')::text").Scan(&name); err != nil {
+		return false, fmt.Errorf("store: connect postgres: %w", err)
+	}
+	return !name.Valid, nil
+}
+
+// HasDemoData reports whether the synthetic demo city was ever loaded.
+func (s *Store) HasDemoData(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM audit_log WHERE action = ?"), "system.demo_loaded").Scan(&n)
+	return n > 0, err
+}
+
+// Backup writes a transactionally consistent copy of a live SQLite database
+// with VACUUM INTO (never a file copy, which can tear under WAL).
+func (s *Store) Backup(ctx context.Context, path string) (int64, error) {
+	if s.dialect.name() != "sqlite" {
+		return 0, errors.New("store: backup is for SQLite; use pg_dump for PostgreSQL")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return 0, fmt.Errorf("store: backup target %s already exists", path)
+	}
+	if _, err := s.write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}

@@ -1,0 +1,407 @@
+// Package app is the huhang command: it parses the subcommand, opens the
+// store with its keys and runs the server or an operator task.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"huhang/internal/audit"
+	"huhang/internal/auth"
+	"huhang/internal/authz"
+	"huhang/internal/config"
+	"huhang/internal/demo"
+	"huhang/internal/model"
+	"huhang/internal/privacy"
+	"huhang/internal/store"
+	"huhang/internal/web"
+)
+
+// Version is set at build time with -ldflags.
+var Version = "dev"
+
+const usage = `huhang — 护航 school mental-health platform
+
+Usage:
+  huhang serve [--demo] [flags]    run the web server (default 127.0.0.1:8080, SQLite in ./huhang-data)
+  huhang migrate [flags]           create or upgrade the database schema
+  huhang demo [--seed N] [--scale F] load the synthetic demo city into an empty database
+  huhang user add --username U --name N [--role R --node ID]   add an account (password from HUHANG_USER_PASSWORD or generated)
+  huhang user reset-password --username U                      set a new generated password and end the user's sessions
+  huhang user disable --username U                             disable an account and end its sessions
+  huhang backup --out FILE         write a consistent copy of the live SQLite database
+  huhang audit verify              check the audit log's hash chain
+  huhang version
+
+Run "huhang <command> -h" for the flags of a command.
+`
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) < 1 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(rest, stdout, stderr)
+	case "migrate":
+		err = migrate(rest, stdout, stderr)
+	case "demo":
+		err = demoCmd(rest, stdout, stderr)
+	case "user":
+		err = userCmd(rest, stdout, stderr)
+	case "backup":
+		err = backup(rest, stdout, stderr)
+	case "audit":
+		err = auditCmd(rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "huhang", Version)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "huhang: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "huhang:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// parse reads flags for one subcommand.
+func parse(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*config.Config, error) {
+	fs := flag.NewFlagSet("huhang "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config.Config
+	c.Register(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return &c, c.Validate()
+}
+
+// openStore loads (or, for a new database, creates) the key file, runs the
+// cryptographic self-tests and opens the store. It fails closed: an existing
+// database without its key file is an error, never a fresh key.
+func openStore(ctx context.Context, c *config.Config, log *slog.Logger) (*store.Store, error) {
+	if err := privacy.SelfTest(); err != nil {
+		return nil, fmt.Errorf("cryptographic self-test failed: %w", err)
+	}
+	if c.DatabaseURL == "" {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", c.DataDir, err)
+		}
+	}
+	fresh, err := databaseIsNew(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var master []byte
+	if fresh {
+		var created bool
+		master, created, err = privacy.LoadOrCreateKeyFile(c.KeyPath())
+		if created {
+			log.Info("created field-encryption key file; back it up apart from the database", "path", c.KeyPath())
+		}
+	} else {
+		master, err = privacy.LoadKeyFile(c.KeyPath())
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("the database exists but its key file %s is missing: restore the key file (or set HUHANG_KEY_FILE); without it encrypted fields cannot be read", c.KeyPath())
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	alg, chain := privacy.AES256GCM, audit.SHA256
+	if c.Crypto == "sm" {
+		alg, chain = privacy.SM4GCM, audit.SM3
+	}
+	keys, err := privacy.NewKeyring(master, alg)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, store.Config{DatabaseURL: c.DatabaseURL, SQLitePath: c.SQLitePath(), Keyring: keys, AuditAlgorithm: chain, Logger: log})
+}
+
+// databaseIsNew reports whether no Huhang schema exists yet.
+func databaseIsNew(ctx context.Context, c *config.Config) (bool, error) {
+	if c.DatabaseURL == "" {
+		_, err := os.Stat(c.SQLitePath())
+		if errors.Is(err, fs.ErrNotExist) {
+			return true, nil
+		}
+		return false, err
+	}
+	return store.PostgresIsEmpty(ctx, c.DatabaseURL)
+}
+
+// bootstrapAdmin creates the first system administrator when there is no
+// account at all, printing a generated password once.
+func bootstrapAdmin(ctx context.Context, st *store.Store, c *config.Config, stdout io.Writer) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw := c.AdminPassword
+	generated := pw == ""
+	if generated {
+		pw = auth.GeneratePassword()
+	} else if err := auth.CheckPasswordPolicy(pw, "admin"); err != nil {
+		return fmt.Errorf("HUHANG_ADMIN_PASSWORD is not acceptable: %w", err)
+	}
+	hash, err := auth.HashPassword(pw, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	if _, err := st.CreateUser(ctx, store.SystemActor, store.NewUser{Username: "admin", DisplayName: "系统管理员",
+		PasswordHash: hash, Assignments: []authz.Assignment{{Role: authz.SysAdmin}}}); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(stdout, "\n  First start: created the administrator account.\n  user name: admin\n  password:  %s\n  (shown once; set HUHANG_ADMIN_PASSWORD to choose it instead)\n\n", pw)
+	}
+	return nil
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	var demoFlag bool
+	c, err := parse("serve", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&demoFlag, "demo", false, "load the synthetic demo city first if the database is empty")
+	})
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, c.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := bootstrapAdmin(ctx, st, c, stdout); err != nil {
+		return err
+	}
+	synthetic := false
+	if demoFlag {
+		empty, err := st.IsEmpty(ctx)
+		if err != nil {
+			return err
+		}
+		if empty {
+			if err := loadDemo(ctx, st, c, stdout); err != nil {
+				return err
+			}
+		}
+		synthetic = true
+	}
+	if !synthetic {
+		synthetic, _ = st.HasDemoData(ctx)
+	}
+	srv, err := web.New(web.Config{IdleTimeout: c.IdleTimeout, AbsoluteTimeout: c.AbsoluteTimeout, RequireMFA: c.RequireMFA,
+		InsecureCookies: c.InsecureCookies, SyntheticData: synthetic, Version: Version}, st, log)
+	if err != nil {
+		return err
+	}
+	srv.StartJanitor(ctx)
+	hs := &http.Server{Addr: c.Addr, Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	engine := st.Engine()
+	log.Info("listening", "addr", ln.Addr().String(), "engine", engine, "version", Version)
+	fmt.Fprintf(stdout, "Huhang is running at http://%s/ (database: %s). Press Ctrl+C to stop.\n", ln.Addr().String(), engine)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutCtx)
+}
+
+func migrate(args []string, stdout, stderr io.Writer) error {
+	c, err := parse("migrate", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, known, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema at version %d of %d (%s)\n", applied, known, st.Engine())
+	return bootstrapAdmin(ctx, st, c, stdout)
+}
+
+func demoCmd(args []string, stdout, stderr io.Writer) error {
+	c, err := parse("demo", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := bootstrapAdmin(ctx, st, c, stdout); err != nil {
+		return err
+	}
+	empty, err := st.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return errors.New("the database already holds a city; the demo loads only into an empty database (use a new --data directory)")
+	}
+	return loadDemo(ctx, st, c, stdout)
+}
+
+// DemoPassword is the password of every demo account (README lists them).
+const DemoPassword = "Panzhihua-Demo-2026"
+
+// loadDemo generates the synthetic city, stores it and creates one demo
+// account per role.
+func loadDemo(ctx context.Context, st *store.Store, c *config.Config, stdout io.Writer) error {
+	start := time.Now()
+	fmt.Fprintf(stdout, "Loading the synthetic demo city (seed %d, scale %g)…\n", c.DemoSeed, c.DemoScale)
+	year := demo.DefaultStartYear
+	loader, err := st.NewBulkLoader(ctx, year)
+	if err != nil {
+		return err
+	}
+	sum, err := demo.Generate(demo.Config{Seed: c.DemoSeed, Scale: c.DemoScale, StartYear: year}, &progressSink{BulkLoader: loader, out: stdout})
+	if err != nil {
+		loader.Abort()
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := loader.Finish(store.SystemActor, fmt.Sprintf("seed=%d scale=%g", c.DemoSeed, c.DemoScale)); err != nil {
+		return err
+	}
+	if err := createDemoAccounts(ctx, st); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Demo city loaded in %.1fs: %d districts, %d schools, %d classes, %d staff, %d students, %d guardians.\n",
+		time.Since(start).Seconds(), sum.Districts, sum.Schools, sum.Classes, sum.Staff, sum.Students, sum.Guardians)
+	fmt.Fprintf(stdout, "Demo accounts (password %s): %s\n", DemoPassword, strings.Join(demoUsernames(), ", "))
+	return nil
+}
+
+// progressSink prints a line every 20,000 students so a long load shows
+// that it is moving.
+type progressSink struct {
+	*store.BulkLoader
+	out io.Writer
+	n   int
+}
+
+func (p *progressSink) Student(s model.Student) error {
+	p.n++
+	if p.n%20000 == 0 {
+		fmt.Fprintf(p.out, "  … %d students\n", p.n)
+	}
+	return p.BulkLoader.Student(s)
+}
+
+type demoAccount struct {
+	username, name string
+	role           authz.Role
+}
+
+var demoAccounts = []demoAccount{
+	{"sysadmin", "演示·系统管理员", authz.SysAdmin},
+	{"auditor", "演示·审计员", authz.Auditor},
+	{"city", "演示·市教体局", authz.CityOfficial},
+	{"district", "演示·东区教育局", authz.DistrictOfficial},
+	{"principal", "演示·校长", authz.Principal},
+	{"schooladmin", "演示·学校数据管理员", authz.SchoolAdmin},
+	{"psych", "演示·心理教师", authz.PsychTeacher},
+	{"classteacher", "演示·班主任", authz.ClassTeacher},
+	{"teacher", "演示·学科教师", authz.Teacher},
+	{"agency", "演示·12355", authz.AgencyUser},
+}
+
+func demoUsernames() []string {
+	var out []string
+	for _, a := range demoAccounts {
+		out = append(out, a.username)
+	}
+	return out
+}
+
+func createDemoAccounts(ctx context.Context, st *store.Store) error {
+	district, school, class1, class2, agency, err := st.DemoTargets(ctx)
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(DemoPassword, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	for _, a := range demoAccounts {
+		asg := authz.Assignment{Role: a.role}
+		switch a.role {
+		case authz.DistrictOfficial:
+			asg.DistrictID = district
+		case authz.Principal, authz.SchoolAdmin, authz.PsychTeacher:
+			asg.SchoolID = school
+		case authz.ClassTeacher:
+			asg.ClassID = class1
+		case authz.Teacher:
+			asg.ClassID = class2
+		case authz.AgencyUser:
+			asg.AgencyID = agency
+		}
+		if _, err := st.CreateUser(ctx, store.SystemActor, store.NewUser{Username: a.username, DisplayName: a.name,
+			PasswordHash: hash, Assignments: []authz.Assignment{asg}}); err != nil {
+			return fmt.Errorf("demo account %s: %w", a.username, err)
+		}
+	}
+	return nil
+}

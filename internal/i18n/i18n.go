@@ -1,0 +1,106 @@
+// Package i18n holds Huhang's translations: one flat JSON catalogue per
+// locale (zh-CN first, en second), used by pages and API error messages
+// alike. A missing key falls back to zh-CN, then to the key itself, so a gap
+// shows up in tests (which compare the catalogues) rather than as a crash.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+//go:embed locales/*.json
+var files embed.FS
+
+// Default is the locale used when nothing else is asked for.
+const Default = "zh-CN"
+
+// Locales lists the supported locales, default first.
+var Locales = []string{"zh-CN", "en"}
+
+// Catalog maps keys to messages for every locale.
+type Catalog struct {
+	msgs map[string]map[string]string
+}
+
+// Load reads the embedded catalogues.
+func Load() (*Catalog, error) {
+	c := &Catalog{msgs: map[string]map[string]string{}}
+	for _, loc := range Locales {
+		b, err := files.ReadFile("locales/" + loc + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: read %s: %w", loc, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: parse %s: %w", loc, err)
+		}
+		c.msgs[loc] = m
+	}
+	return c, nil
+}
+
+// MustLoad is Load for program start-up, where the embedded files are known good.
+func MustLoad() *Catalog {
+	c, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Keys returns the sorted keys of one locale (tests compare catalogues).
+func (c *Catalog) Keys(locale string) []string {
+	var out []string
+	for k := range c.msgs[locale] {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether key exists in locale.
+func (c *Catalog) Has(locale, key string) bool {
+	_, ok := c.msgs[locale][key]
+	return ok
+}
+
+// T translates key into locale, formatting args with fmt verbs in the message.
+func (c *Catalog) T(locale, key string, args ...any) string {
+	m, ok := c.msgs[locale][key]
+	if !ok {
+		if m, ok = c.msgs[Default][key]; !ok {
+			m = key
+		}
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(m, args...)
+	}
+	return m
+}
+
+// Match picks a supported locale: an explicit choice first (cookie or
+// account setting), then the Accept-Language header, then the default.
+func Match(choice string, r *http.Request) string {
+	for _, l := range Locales {
+		if strings.EqualFold(choice, l) {
+			return l
+		}
+	}
+	if r != nil {
+		for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+			tag := strings.ToLower(strings.TrimSpace(strings.Split(part, ";")[0]))
+			switch {
+			case strings.HasPrefix(tag, "zh"):
+				return "zh-CN"
+			case strings.HasPrefix(tag, "en"):
+				return "en"
+			}
+		}
+	}
+	return Default
+}
