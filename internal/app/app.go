@@ -22,9 +22,8 @@ import (
 	"huhang/internal/auth"
 	"huhang/internal/authz"
 	"huhang/internal/config"
-	"huhang/internal/demo"
-	"huhang/internal/model"
 	"huhang/internal/privacy"
+	"huhang/internal/seed"
 	"huhang/internal/store"
 	"huhang/internal/web"
 )
@@ -43,6 +42,7 @@ Usage:
   huhang user disable --username U                             disable an account and end its sessions
   huhang backup --out FILE         write a consistent copy of the live SQLite database
   huhang audit verify              check the audit log's hash chain
+  huhang bench [flags]             measure demo load time, drill-down latency under load and memory
   huhang version
 
 Run "huhang <command> -h" for the flags of a command.
@@ -69,6 +69,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = backup(rest, stdout, stderr)
 	case "audit":
 		err = auditCmd(rest, stdout, stderr)
+	case "bench":
+		err = benchCmd(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "huhang", Version)
 	case "-h", "--help", "help":
@@ -303,105 +305,21 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	return loadDemo(ctx, st, c, stdout)
 }
 
-// DemoPassword is the password of every demo account (README lists them).
-const DemoPassword = "Panzhihua-Demo-2026"
-
 // loadDemo generates the synthetic city, stores it and creates one demo
 // account per role.
 func loadDemo(ctx context.Context, st *store.Store, c *config.Config, stdout io.Writer) error {
 	start := time.Now()
 	fmt.Fprintf(stdout, "Loading the synthetic demo city (seed %d, scale %g)…\n", c.DemoSeed, c.DemoScale)
-	year := demo.DefaultStartYear
-	loader, err := st.NewBulkLoader(ctx, year)
+	sum, err := seed.Load(ctx, st, seed.Options{Seed: c.DemoSeed, Scale: c.DemoScale, Progress: stdout})
 	if err != nil {
 		return err
 	}
-	sum, err := demo.Generate(demo.Config{Seed: c.DemoSeed, Scale: c.DemoScale, StartYear: year}, &progressSink{BulkLoader: loader, out: stdout})
-	if err != nil {
-		loader.Abort()
-		return fmt.Errorf("demo: %w", err)
-	}
-	if err := loader.Finish(store.SystemActor, fmt.Sprintf("seed=%d scale=%g", c.DemoSeed, c.DemoScale)); err != nil {
-		return err
-	}
-	if err := createDemoAccounts(ctx, st); err != nil {
-		return err
+	var names []string
+	for _, a := range seed.Accounts {
+		names = append(names, a.Username)
 	}
 	fmt.Fprintf(stdout, "Demo city loaded in %.1fs: %d districts, %d schools, %d classes, %d staff, %d students, %d guardians.\n",
 		time.Since(start).Seconds(), sum.Districts, sum.Schools, sum.Classes, sum.Staff, sum.Students, sum.Guardians)
-	fmt.Fprintf(stdout, "Demo accounts (password %s): %s\n", DemoPassword, strings.Join(demoUsernames(), ", "))
-	return nil
-}
-
-// progressSink prints a line every 20,000 students so a long load shows
-// that it is moving.
-type progressSink struct {
-	*store.BulkLoader
-	out io.Writer
-	n   int
-}
-
-func (p *progressSink) Student(s model.Student) error {
-	p.n++
-	if p.n%20000 == 0 {
-		fmt.Fprintf(p.out, "  … %d students\n", p.n)
-	}
-	return p.BulkLoader.Student(s)
-}
-
-type demoAccount struct {
-	username, name string
-	role           authz.Role
-}
-
-var demoAccounts = []demoAccount{
-	{"sysadmin", "演示·系统管理员", authz.SysAdmin},
-	{"auditor", "演示·审计员", authz.Auditor},
-	{"city", "演示·市教体局", authz.CityOfficial},
-	{"district", "演示·东区教育局", authz.DistrictOfficial},
-	{"principal", "演示·校长", authz.Principal},
-	{"schooladmin", "演示·学校数据管理员", authz.SchoolAdmin},
-	{"psych", "演示·心理教师", authz.PsychTeacher},
-	{"classteacher", "演示·班主任", authz.ClassTeacher},
-	{"teacher", "演示·学科教师", authz.Teacher},
-	{"agency", "演示·12355", authz.AgencyUser},
-}
-
-func demoUsernames() []string {
-	var out []string
-	for _, a := range demoAccounts {
-		out = append(out, a.username)
-	}
-	return out
-}
-
-func createDemoAccounts(ctx context.Context, st *store.Store) error {
-	district, school, class1, class2, agency, err := st.DemoTargets(ctx)
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(DemoPassword, auth.DefaultParams)
-	if err != nil {
-		return err
-	}
-	for _, a := range demoAccounts {
-		asg := authz.Assignment{Role: a.role}
-		switch a.role {
-		case authz.DistrictOfficial:
-			asg.DistrictID = district
-		case authz.Principal, authz.SchoolAdmin, authz.PsychTeacher:
-			asg.SchoolID = school
-		case authz.ClassTeacher:
-			asg.ClassID = class1
-		case authz.Teacher:
-			asg.ClassID = class2
-		case authz.AgencyUser:
-			asg.AgencyID = agency
-		}
-		if _, err := st.CreateUser(ctx, store.SystemActor, store.NewUser{Username: a.username, DisplayName: a.name,
-			PasswordHash: hash, Assignments: []authz.Assignment{asg}}); err != nil {
-			return fmt.Errorf("demo account %s: %w", a.username, err)
-		}
-	}
+	fmt.Fprintf(stdout, "Demo accounts (password %s): %s\n", seed.DemoPassword, strings.Join(names, ", "))
 	return nil
 }

@@ -113,7 +113,7 @@ const (
 var Table = map[Role][numClasses]Level{
 	//                 D0         D1         D2         D3         D4         D5         D6     D7
 	SysAdmin:         {Read, None, None, None, None, None, None, None},
-	Auditor:          {Read, Limited, None, None, None, None, None, Read},
+	Auditor:          {Read, None, None, None, None, None, None, Read}, // D1 "ids only": the ids in audit entries, no roster
 	CityOfficial:     {Write, Addressed, Addressed, Aggregate, Aggregate, Addressed, Read, None},
 	DistrictOfficial: {Write, Addressed, Addressed, Aggregate, Aggregate, Addressed, Read, None},
 	Principal:        {Read, Read, Read, Read, None, Limited, Read, None},

@@ -552,3 +552,6 @@ func (s *Store) NodeLabel(ctx context.Context, a authz.Assignment) (string, erro
 	}
 	return name, mapErr(err)
 }
+
+// Cat returns the count of one category by name (templates).
+func (c Counts) Cat(name string) int { return c.Categories[model.Category(name)] }

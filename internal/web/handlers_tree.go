@@ -16,7 +16,7 @@ func subjectOf(u *store.User) *authz.Subject {
 	return &authz.Subject{UserID: u.ID, Username: u.Username, Assignments: u.Assignments}
 }
 
-func encodeB64(b []byte) string           { return base64.RawURLEncoding.EncodeToString(b) }
+func encodeB64(b []byte) string          { return base64.RawURLEncoding.EncodeToString(b) }
 func decodeB64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
 // pathID reads a positive integer path parameter; anything else is a 404,
@@ -213,12 +213,12 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, c *reqCtx) e
 	d := model.District{ID: school.DistrictID, Name: school.DistrictName}
 	return s.html(w, c, "school.html", "school.title", s.crumbs(c, &d, &school, nil), map[string]any{
 		"School": school, "Classes": classes, "Unplaced": unplaced,
-		"CanStaff":       c.scope(authz.D6, authz.Read).Covers(school.DistrictID, school.ID, 0),
-		"CanStudents":    c.scope(authz.D1, authz.Read).Covers(school.DistrictID, school.ID, 0),
-		"CanEdit":        c.scope(authz.D0, authz.Write).Covers(school.DistrictID, school.ID, 0),
-		"CanClass":       c.scope(authz.D1, authz.Write).Covers(school.DistrictID, school.ID, 0),
-		"CurrentYear":    model.SchoolYearOf(s.now()),
-		"Grades":         school.Type.Grades(),
+		"CanStaff":    c.scope(authz.D6, authz.Read).Covers(school.DistrictID, school.ID, 0),
+		"CanStudents": c.scope(authz.D1, authz.Read).Covers(school.DistrictID, school.ID, 0),
+		"CanEdit":     c.scope(authz.D0, authz.Write).Covers(school.DistrictID, school.ID, 0),
+		"CanClass":    c.scope(authz.D1, authz.Write).Covers(school.DistrictID, school.ID, 0),
+		"CurrentYear": model.SchoolYearOf(s.now()),
+		"Grades":      school.Type.Grades(),
 	})
 }
 

@@ -70,7 +70,9 @@ func (s *Server) OpenAPI() map[string]any {
 	}
 }
 
-func itoa3(n int) string { return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10)) }
+func itoa3(n int) string {
+	return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+}
 
 // schemaOf describes a Go type as a JSON schema, registering named structs
 // under components/schemas.

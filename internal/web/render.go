@@ -82,26 +82,36 @@ func parseLevel(s string) authz.Level {
 
 func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 	funcs := template.FuncMap{
-		"gradeName":  model.GradeName,
-		"maskName":   privacy.MaskName,
-		"maskPhone":  privacy.MaskPhone,
-		"yearLabel":  model.SchoolYearLabel,
-		"suppress":   func(n int) string { return report.Suppress(n) },
-		"pct":        pct,
-		"add":        func(a, b int) int { return a + b },
-		"sub":        func(a, b int) int { return a - b },
-		"seq":        func(n int) []int { out := make([]int, n); for i := range out { out[i] = i }; return out },
-		"categories": func() []model.Category { return model.Categories },
+		"gradeName": model.GradeName,
+		"maskName":  privacy.MaskName,
+		"maskPhone": privacy.MaskPhone,
+		"yearLabel": model.SchoolYearLabel,
+		"suppress":  func(n int) string { return report.Suppress(n) },
+		"pct":       pct,
+		"add":       func(a, b int) int { return a + b },
+		"sub":       func(a, b int) int { return a - b },
+		"seq": func(n int) []int {
+			out := make([]int, n)
+			for i := range out {
+				out[i] = i
+			}
+			return out
+		},
+		"categories":  func() []model.Category { return model.Categories },
 		"schoolTypes": func() []model.SchoolType { return model.SchoolTypes },
-		"posts":      func() []model.Post { return model.Posts },
-		"relations":  func() []model.Relation { return model.Relations },
-		"roles":      func() []authz.Role { return authz.Roles },
-		"str":        func(v any) string { return fmt.Sprint(v) },
-		"bar":        barWidth,
-		"itoa":       func(v int64) string { return strconv.FormatInt(v, 10) },
-		"dict2":      func(p *page, v any) map[string]any { return map[string]any{"P": p, "V": v} },
+		"posts":       func() []model.Post { return model.Posts },
+		"relations":   func() []model.Relation { return model.Relations },
+		"roles":       func() []authz.Role { return authz.Roles },
+		"str":         func(v any) string { return fmt.Sprint(v) },
+		"bar":         barWidth,
+		"itoa":        func(v int64) string { return strconv.FormatInt(v, 10) },
+		"dict2":       func(p *page, v any) map[string]any { return map[string]any{"P": p, "V": v} },
 	}
 	layout, err := templateFS.ReadFile("templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	partials, err := templateFS.ReadFile("templates/_partials.html")
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +122,7 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 	}
 	for _, e := range entries {
 		name := path.Base(e)
-		if name == "layout.html" {
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		body, err := templateFS.ReadFile(e)
@@ -122,6 +132,9 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 		set, err := template.New("layout").Funcs(funcs).Parse(string(layout))
 		if err != nil {
 			return nil, fmt.Errorf("web: parse layout: %w", err)
+		}
+		if _, err := set.Parse(string(partials)); err != nil {
+			return nil, fmt.Errorf("web: parse partials: %w", err)
 		}
 		if _, err := set.Parse(string(body)); err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", name, err)
