@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,44 +206,80 @@ func atLeast(n int) func(string) bool {
 // empty database (replicas behind a load balancer, or a restart racing a
 // migration job) must all come up on the same schema and one audit head.
 func TestConcurrentFirstOpen(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *Store) {
+		// The race window is small on SQLite; a few rounds make a miss unlikely.
+		for round := range 3 {
+			t.Run(fmt.Sprintf("round %d", round+1), func(t *testing.T) { concurrentFirstOpen(t, s.Engine()) })
+		}
+	})
+}
+
+func concurrentFirstOpen(t *testing.T, engine string) {
+	ctx := context.Background()
+	env := freshEnv(t, engine, engineOptions{})
+	const n = 8
+	errs := make([]error, n)
+	stores := make([]*Store, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			stores[i], errs[i] = Open(ctx, env.cfg)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, st := range stores {
+		if st != nil {
+			t.Cleanup(func() { st.Close() })
+		}
+		if errs[i] != nil {
+			t.Errorf("Open %d of %d concurrent first opens failed: %v", i+1, n, errs[i])
+		}
+	}
+	for _, st := range stores {
+		if st == nil {
+			continue
+		}
+		applied, known, err := st.SchemaVersion(ctx)
+		if err != nil || applied != known {
+			t.Errorf("SchemaVersion = %d, %d, %v", applied, known, err)
+		}
+		if got := count(t, st, "schema_migrations", ""); got != known {
+			t.Errorf("schema_migrations has %d rows, want %d", got, known)
+		}
+		if got := count(t, st, "audit_head", ""); got != 1 {
+			t.Errorf("audit_head has %d rows, want 1", got)
+		}
+		break
+	}
+}
+
+// TestSQLiteFileModes: the database and its WAL and shared-memory files are
+// readable by the owner only (they hold names and sealed ID numbers).
+func TestSQLiteFileModes(t *testing.T) {
 	ctx := context.Background()
 	eachEngine(t, func(t *testing.T, s *Store) {
-		env := freshEnv(t, s.Engine(), engineOptions{})
-		const n = 4
-		errs := make([]error, n)
-		stores := make([]*Store, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				stores[i], errs[i] = Open(ctx, env.cfg)
-			}()
+		if s.Engine() != "sqlite" {
+			t.Skip("file modes are a SQLite matter")
 		}
-		wg.Wait()
-		for i, st := range stores {
-			if st != nil {
-				t.Cleanup(func() { st.Close() })
-			}
-			if errs[i] != nil {
-				t.Errorf("Open %d of %d concurrent first opens failed: %v", i+1, n, errs[i])
-			}
+		if err := s.Audit(ctx, testActor, audit.ActLogin, "user", 1, "ok", ""); err != nil {
+			t.Fatal(err)
 		}
-		for _, st := range stores {
-			if st == nil {
-				continue
-			}
-			applied, known, err := st.SchemaVersion(ctx)
-			if err != nil || applied != known {
-				t.Errorf("SchemaVersion = %d, %d, %v", applied, known, err)
-			}
-			if got := count(t, st, "schema_migrations", ""); got != known {
-				t.Errorf("schema_migrations has %d rows, want %d", got, known)
-			}
-			if got := count(t, st, "audit_head", ""); got != 1 {
-				t.Errorf("audit_head has %d rows, want 1", got)
-			}
-			break
+		path := envOf(t, s).sqlitePath
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			t.Run(filepath.Base(f)+" is owner-only", func(t *testing.T) {
+				fi, err := os.Stat(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+					t.Errorf("%s has mode %v, want no group or other access", filepath.Base(f), mode)
+				}
+			})
 		}
 	})
 }
