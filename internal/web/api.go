@@ -760,3 +760,47 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request, c *reqCtx) err
 	writeJSON(w, 200, out)
 	return nil
 }
+
+type schoolYearJSON struct {
+	ID        int64  `json:"id"`
+	StartYear int    `json:"start_year"`
+	Label     string `json:"label"`
+	S1Start   string `json:"semester1_start"`
+	S1End     string `json:"semester1_end"`
+	S2Start   string `json:"semester2_start"`
+	S2End     string `json:"semester2_end"`
+}
+
+func (s *Server) apiSchoolYears(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	ys, err := s.store.SchoolYears(r.Context())
+	if err != nil {
+		return err
+	}
+	out := listOf[schoolYearJSON]{Items: []schoolYearJSON{}, Total: len(ys), Limit: len(ys)}
+	const d = "2006-01-02"
+	for _, y := range ys {
+		out.Items = append(out.Items, schoolYearJSON{ID: y.ID, StartYear: y.StartYear, Label: model.SchoolYearLabel(y.StartYear),
+			S1Start: y.Semesters[0].Start.Format(d), S1End: y.Semesters[0].End.Format(d),
+			S2Start: y.Semesters[1].Start.Format(d), S2End: y.Semesters[1].End.Format(d)})
+	}
+	writeJSON(w, 200, out)
+	return nil
+}
+
+// apiAgencyCreate adds a partner agency; agencies are city-wide, so only a
+// caller whose structure-write scope is the whole city may add one.
+func (s *Server) apiAgencyCreate(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	if !c.scope(authz.D0, authz.Write).City {
+		return errNotFound
+	}
+	var in agencyJSON
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	id, err := s.store.CreateAgency(r.Context(), c.actor(r), model.Agency{Kind: model.AgencyKind(in.Kind), Name: in.Name})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, idResponse{ID: id})
+	return nil
+}
