@@ -29,13 +29,13 @@ const reqIDKey ctxKey = 1
 
 // reqCtx is what a handler knows about the caller.
 type reqCtx struct {
-	reqID     string
-	locale    string
-	user      *store.User
-	sub       *authz.Subject
-	session   []byte // hash of the session token, nil for API tokens
-	mfaDone   bool   // this session has passed its second factor
-	viaToken  bool
+	reqID    string
+	locale   string
+	user     *store.User
+	sub      *authz.Subject
+	session  []byte // hash of the session token, nil for API tokens
+	mfaDone  bool   // this session has passed its second factor
+	viaToken bool
 }
 
 // actor turns the caller into an audit actor; role names the roles held.
