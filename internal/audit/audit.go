@@ -180,7 +180,9 @@ func (v *Verifier) Next(e Entry) error {
 // entries cut from the end of the log.
 func (v *Verifier) Finish(headSeq int64, headHash []byte) error {
 	if headSeq != v.seq {
-		return fmt.Errorf("%w at seq %d: head says %d entries, log has %d", ErrBroken, v.seq+1, headSeq, v.seq)
+		// The first bad entry is the first one past the shorter of the two.
+		first := min(headSeq, v.seq) + 1
+		return fmt.Errorf("%w at seq %d: head says %d entries, log has %d", ErrBroken, first, headSeq, v.seq)
 	}
 	if !bytes.Equal(headHash, v.prev) {
 		return fmt.Errorf("%w at seq %d: head hash does not match the last entry", ErrBroken, v.seq)

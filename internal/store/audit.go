@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -29,12 +28,12 @@ func (s *Store) initAuditHead(ctx context.Context, alg audit.Algorithm) error {
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var stored string
-		err := tx.QueryRowContext(ctx, "SELECT algorithm FROM audit_head WHERE id = 1").Scan(&stored)
-		if errors.Is(err, sql.ErrNoRows) {
-			_, err = tx.ExecContext(ctx, s.q("INSERT INTO audit_head (id, seq, hash, algorithm) VALUES (1, 0, ?, ?)"), audit.Genesis, string(alg))
-			s.auditAlg = alg
-			return err
+		// ON CONFLICT: two servers starting on a new database both try.
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO audit_head (id, seq, hash, algorithm) VALUES (1, 0, ?, ?) ON CONFLICT (id) DO NOTHING"),
+			audit.Genesis, string(alg)); err != nil {
+			return fmt.Errorf("store: create audit head: %w", err)
 		}
+		err := tx.QueryRowContext(ctx, "SELECT algorithm FROM audit_head WHERE id = 1").Scan(&stored)
 		if err != nil {
 			return fmt.Errorf("store: read audit head: %w", err)
 		}
@@ -100,8 +99,26 @@ func (s *Store) Audit(ctx context.Context, a Actor, action, objectType string, o
 // VerifyAudit walks the whole chain in seq order and returns how many
 // entries verified; the error names the first bad seq.
 func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
+	// One snapshot for the head and the rows: appends committed meanwhile
+	// must not look like a cut or a forged tail.
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect.name() == "postgres" {
+		opts.Isolation = sql.LevelRepeatableRead
+	} else {
+		opts = nil // the read pool is query_only already
+	}
+	tx, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return 0, fmt.Errorf("store: verify audit: %w", err)
+	}
+	defer tx.Rollback()
+	var headSeq int64
+	var headHash []byte
+	if err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
+		return 0, fmt.Errorf("store: read audit head: %w", err)
+	}
 	v := audit.NewVerifier(s.auditAlg)
-	rows, err := s.read.QueryContext(ctx, `SELECT seq, at, actor_id, actor_role, ip, request_id, action, object_type,
+	rows, err := tx.QueryContext(ctx, `SELECT seq, at, actor_id, actor_role, ip, request_id, action, object_type,
 		object_id, school_id, district_id, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("store: read audit log: %w", err)
@@ -118,11 +135,6 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return v.Count(), fmt.Errorf("store: read audit log: %w", err)
-	}
-	var headSeq int64
-	var headHash []byte
-	if err := s.read.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
-		return v.Count(), fmt.Errorf("store: read audit head: %w", err)
 	}
 	return v.Count(), v.Finish(headSeq, headHash)
 }

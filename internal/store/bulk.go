@@ -52,7 +52,7 @@ func (s *Store) NewBulkLoader(ctx context.Context, startYear int) (*BulkLoader, 
 		{"classes", "id, school_id, district_id, school_year_id, grade, number, name"},
 		{"staff", "id, school_id, district_id, name, gender, phone, active, created_at"},
 		{"staff_posts", "staff_id, school_id, district_id, post, class_id"},
-		{"students", "id, school_id, district_id, class_id, student_no, name, gender, birth_date, status, id_number, id_number_bidx, categories, created_at, updated_at"},
+		{"students", "id, school_id, district_id, class_id, student_no, student_no_bidx, name, gender, birth_date, status, id_number, id_number_bidx, categories, created_at, updated_at"},
 		{"guardians", "id, student_id, school_id, district_id, name, relation, phone"},
 	} {
 		b.bufs[t.name] = &rowBuf{table: t.name, cols: strings.Split(t.cols, ", ")}
@@ -177,7 +177,8 @@ func (b *BulkLoader) Student(st model.Student) error {
 	if st.IDNumber != "" {
 		id = &st.IDNumber
 	}
-	sealed, bidx, err := b.s.sealIDNumber(id, st.StudentNo)
+	noIndex := b.s.studentNoIndex(st.StudentNo)
+	sealed, bidx, err := b.s.sealIDNumber(id, noIndex)
 	if err != nil {
 		return err
 	}
@@ -185,7 +186,7 @@ func (b *BulkLoader) Student(st model.Student) error {
 	if status == "" {
 		status = model.Enrolled
 	}
-	if err := b.add("students", st.ID, st.SchoolID, st.DistrictID, nullID(st.ClassID), st.StudentNo, st.Name, string(st.Gender),
+	if err := b.add("students", st.ID, st.SchoolID, st.DistrictID, nullID(st.ClassID), displayStudentNo(st.StudentNo), noIndex, st.Name, string(st.Gender),
 		st.BirthDate.Format(dateLayout), string(status), sealed, bidx, int64(st.Categories), b.now, b.now); err != nil {
 		return err
 	}
@@ -213,6 +214,10 @@ func (b *BulkLoader) Finish(a Actor, detail string) error {
 				return fmt.Errorf("store: reset sequence of %s: %w", t, err)
 			}
 		}
+	}
+	if err := b.s.recountAll(b.ctx, b.tx); err != nil {
+		b.tx.Rollback()
+		return err
 	}
 	e := a.entry(audit.ActDemoLoaded, "city", 0, 0, 0)
 	e.Detail = detail

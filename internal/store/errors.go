@@ -76,7 +76,10 @@ func mapErr(err error) error {
 	if errors.As(err, &lite) {
 		switch lite.Code() {
 		case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
-			return fmt.Errorf("%w: unique constraint", ErrConflict)
+			// SQLite's message names the column ("UNIQUE constraint
+			// failed: students.id_number_bidx"); callers use it to say
+			// which field clashed. It never contains values.
+			return fmt.Errorf("%w: %s", ErrConflict, lite.Error())
 		case 787, 275, 1299: // SQLITE_CONSTRAINT_FOREIGNKEY, _CHECK, _NOTNULL
 			return fmt.Errorf("%w: constraint", ErrInvalid)
 		}

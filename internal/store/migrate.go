@@ -78,6 +78,19 @@ func (s *Store) SchemaVersion(ctx context.Context) (applied, known int, err erro
 // migrate applies every migration not yet applied, each in its own
 // transaction, and refuses a schema newer than this binary knows.
 func (s *Store) migrate(ctx context.Context) error {
+	// Servers starting together on one PostgreSQL database take turns: a
+	// session advisory lock held on one connection while migrating.
+	if s.dialect.name() == "postgres" {
+		conn, err := s.write.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7308201)"); err != nil {
+			return fmt.Errorf("store: migrate lock: %w", err)
+		}
+		defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7308201)")
+	}
 	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
@@ -98,6 +111,15 @@ func (s *Store) migrate(ctx context.Context) error {
 			continue
 		}
 		err := s.tx(ctx, func(tx *sql.Tx) error {
+			// Re-check inside the (write-locked) transaction: another
+			// process may have applied it since we looked.
+			var done int
+			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), m.version).Scan(&done); err != nil {
+				return err
+			}
+			if done > 0 {
+				return nil
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("store: migration %s: %w", m.name, err)
 			}

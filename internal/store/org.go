@@ -21,17 +21,6 @@ type Counts struct {
 	Categories map[model.Category]int `json:"categories"`
 }
 
-// countCols selects the aggregate columns; it must follow the column that
-// the query groups by (if any).
-func countCols() string {
-	var b strings.Builder
-	b.WriteString("COUNT(*), SUM(CASE WHEN gender = 'F' THEN 1 ELSE 0 END)")
-	for i := range model.Categories {
-		fmt.Fprintf(&b, ", SUM(CASE WHEN (categories & %d) <> 0 THEN 1 ELSE 0 END)", 1<<i)
-	}
-	return b.String()
-}
-
 func countDest(c *Counts) ([]any, func()) {
 	cats := make([]int, len(model.Categories))
 	dest := []any{&c.Students, &c.Female}
@@ -88,25 +77,25 @@ func (s *Store) ListDistricts(ctx context.Context, sc authz.Scope) ([]DistrictSu
 	return out, nil
 }
 
-// countsBy groups enrolled students by col (district_id, school_id or
-// class_id) under an extra predicate.
+// countsBy sums the enrolment counters grouped by col (district_id,
+// school_id or class_key) under an extra predicate on the counter rows.
 func (s *Store) countsBy(ctx context.Context, col, pred string, args ...any) (map[int64]Counts, error) {
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+col+", "+countCols()+
-		" FROM students WHERE status = 'enrolled' AND "+pred+" GROUP BY "+col), args...)
+	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+col+", "+countsFromCounters()+
+		" FROM enrolment_counts WHERE "+pred+" GROUP BY "+col), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: count students by %s: %w", col, err)
 	}
 	defer rows.Close()
 	out := map[int64]Counts{}
 	for rows.Next() {
-		var id sql.NullInt64
+		var id int64
 		var c Counts
 		dest, finish := countDest(&c)
 		if err := rows.Scan(append([]any{&id}, dest...)...); err != nil {
 			return nil, fmt.Errorf("store: count students by %s: %w", col, err)
 		}
 		finish()
-		out[id.Int64] = c
+		out[id] = c
 	}
 	return out, rows.Err()
 }
@@ -331,7 +320,7 @@ func (s *Store) ListClasses(ctx context.Context, sc authz.Scope, schoolID int64)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.countsBy(ctx, "class_id", "school_id = ?", schoolID)
+	counts, err := s.countsBy(ctx, "class_key", "school_id = ?", schoolID)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +353,7 @@ func (s *Store) GetClass(ctx context.Context, sc authz.Scope, id int64) (ClassSu
 	if err != nil {
 		return c, mapErr(err)
 	}
-	counts, err := s.countsBy(ctx, "class_id", "class_id = ?", id)
+	counts, err := s.countsBy(ctx, "class_key", "class_key = ?", id)
 	c.Counts = counts[id]
 	return c, err
 }

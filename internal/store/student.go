@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,10 +19,28 @@ import (
 	"huhang/internal/privacy"
 )
 
-// blindDomain separates ID-number blind indexes from any other index kind.
-const blindDomain = "students.id_number"
+// Blind-index domains keep the index of one field from matching another's.
+const (
+	blindDomain   = "students.id_number"
+	blindDomainNo = "students.student_no"
+)
 
-func idNumberAAD(studentNo string) string { return "students.id_number|" + studentNo }
+// idNumberAAD binds a sealed ID number to its row through the row's unique
+// student-number index.
+func idNumberAAD(noIndex []byte) string { return "students.id_number|" + hex.EncodeToString(noIndex) }
+
+// displayStudentNo is the form stored and shown in lists: a G number is
+// "G" + a resident ID number (D2), so only its last four characters show.
+func displayStudentNo(no string) string {
+	if isGNumber(no) {
+		return "G" + privacy.MaskIDNumber(no[1:])
+	}
+	return no
+}
+
+func isGNumber(no string) bool { return len(no) == 19 && no[0] == 'G' }
+
+func (s *Store) studentNoIndex(no string) []byte { return s.keys.BlindIndex(blindDomainNo, no) }
 
 // StudentRow is a student as lists show it (D1 only).
 type StudentRow struct {
@@ -77,7 +97,8 @@ func (s *Store) ListStudents(ctx context.Context, a Actor, sc authz.Scope, f Stu
 		where, args = append(where, "st.class_id = ?"), append(args, f.ClassID)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		where, args = append(where, "(st.name LIKE ? OR st.student_no = ?)"), append(args, likeArg(q), strings.ToUpper(q))
+		no := strings.ToUpper(privacy.NormalizeIDNumber(q))
+		where, args = append(where, "(st.name LIKE ? OR st.student_no_bidx = ?)"), append(args, likeArg(q), s.studentNoIndex(no))
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
@@ -136,12 +157,12 @@ type StudentContact struct {
 func (s *Store) GetStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope, id int64, unmask bool) (StudentDetail, error) {
 	var d StudentDetail
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var sealed []byte
+		var sealed, noIndex []byte
 		var cats int64
-		row := tx.QueryRowContext(ctx, s.q("SELECT "+studentRowCols+", st.id_number, st.categories"+studentFrom+
+		row := tx.QueryRowContext(ctx, s.q("SELECT "+studentRowCols+", st.id_number, st.student_no_bidx, st.categories"+studentFrom+
 			" WHERE st.id = ? AND "+scopePred(sc1, "st.district_id", "st.school_id", "st.class_id")), id)
 		err := row.Scan(&d.ID, &d.SchoolID, &d.DistrictID, &d.ClassID, &d.ClassName, &d.SchoolName,
-			&d.StudentNo, &d.Name, &d.Gender, &d.BirthDate, &d.Status, &sealed, &cats)
+			&d.StudentNo, &d.Name, &d.Gender, &d.BirthDate, &d.Status, &sealed, &noIndex, &cats)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -150,12 +171,15 @@ func (s *Store) GetStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope, i
 			action = audit.ActStudentRead2
 			c := &StudentContact{Categories: model.CategorySet(cats).List(), Guardians: []model.Guardian{}}
 			if len(sealed) > 0 {
-				plain, err := s.keys.Open(sealed, idNumberAAD(d.StudentNo))
+				plain, err := s.keys.Open(sealed, idNumberAAD(noIndex))
 				if err != nil {
 					s.log.Error("id number does not decrypt", "student_id", d.ID)
 					return fmt.Errorf("store: open id number of student %d: %w", d.ID, err)
 				}
 				c.IDNumber = string(plain)
+				if unmask && strings.HasPrefix(d.StudentNo, "G") {
+					d.StudentNo = "G" + c.IDNumber
+				}
 				if !unmask {
 					c.IDNumber = privacy.MaskIDNumber(c.IDNumber)
 				}
@@ -171,7 +195,11 @@ func (s *Store) GetStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope, i
 		}
 		return s.appendAudit(ctx, tx, e)
 	})
-	return d, err
+	if err != nil {
+		// Fail closed: a read whose audit entry did not commit shows nothing.
+		return StudentDetail{}, err
+	}
+	return d, nil
 }
 
 func (s *Store) guardians(ctx context.Context, tx *sql.Tx, studentID int64) ([]model.Guardian, error) {
@@ -239,6 +267,12 @@ func (in *StudentInput) normalize() {
 		v := privacy.NormalizeIDNumber(*in.IDNumber)
 		in.IDNumber = &v
 	}
+	// A G number carries the resident ID number: record it as the ID
+	// number too, so it is sealed and indexed like any other.
+	if in.StudentNo != nil && isGNumber(*in.StudentNo) && (in.IDNumber == nil || *in.IDNumber == "") {
+		v := (*in.StudentNo)[1:]
+		in.IDNumber = &v
+	}
 	if in.Guardians != nil {
 		for i := range *in.Guardians {
 			g := &(*in.Guardians)[i]
@@ -277,6 +311,9 @@ func (in *StudentInput) validate(create bool, now time.Time) error {
 		} else {
 			birth = t
 		}
+	}
+	if in.StudentNo != nil && isGNumber(*in.StudentNo) && ValidStudentNo(*in.StudentNo) && in.IDNumber != nil && *in.IDNumber != (*in.StudentNo)[1:] {
+		v.Add("id_number", "err.student_no_id_mismatch")
 	}
 	if in.IDNumber != nil && *in.IDNumber != "" {
 		if err := privacy.ValidateIDNumber(*in.IDNumber); err != nil {
@@ -395,7 +432,8 @@ func (s *Store) CreateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 		if in.touchesContact() && !sc2.Covers(cls.districtID, cls.schoolID, cls.id) {
 			return &ValidationError{Fields: []FieldError{{"id_number", "err.no_contact_write"}}}
 		}
-		sealed, bidx, err := s.sealIDNumber(in.IDNumber, *in.StudentNo)
+		noIndex := s.studentNoIndex(*in.StudentNo)
+		sealed, bidx, err := s.sealIDNumber(in.IDNumber, noIndex)
 		if err != nil {
 			return err
 		}
@@ -406,10 +444,10 @@ func (s *Store) CreateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 			}
 		}
 		now := msNow(s)
-		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO students (school_id, district_id, class_id, student_no, name, gender,
+		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO students (school_id, district_id, class_id, student_no, student_no_bidx, name, gender,
 			birth_date, status, id_number, id_number_bidx, categories, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'enrolled', ?, ?, ?, ?, ?) RETURNING id`),
-			cls.schoolID, cls.districtID, cls.id, *in.StudentNo, *in.Name, string(*in.Gender), *in.BirthDate,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'enrolled', ?, ?, ?, ?, ?) RETURNING id`),
+			cls.schoolID, cls.districtID, cls.id, displayStudentNo(*in.StudentNo), noIndex, *in.Name, string(*in.Gender), *in.BirthDate,
 			sealed, bidx, int64(cats), now, now).Scan(&id)
 		if err != nil {
 			return studentConflict(mapErr(err))
@@ -418,6 +456,9 @@ func (s *Store) CreateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 			if err := s.replaceGuardians(ctx, tx, id, cls.schoolID, cls.districtID, *in.Guardians); err != nil {
 				return err
 			}
+		}
+		if err := s.recount(ctx, tx, group{cls.schoolID, cls.id}); err != nil {
+			return err
 		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActStudentCreate, "student", id, cls.schoolID, cls.districtID))
 	})
@@ -429,7 +470,7 @@ func studentConflict(err error) error {
 	if !errors.Is(err, ErrConflict) {
 		return err
 	}
-	if strings.Contains(err.Error(), "bidx") {
+	if strings.Contains(err.Error(), "id_number_bidx") {
 		return &ValidationError{Fields: []FieldError{{"id_number", "err.id_number_taken"}}}
 	}
 	return &ValidationError{Fields: []FieldError{{"student_no", "err.student_no_taken"}}}
@@ -437,11 +478,11 @@ func studentConflict(err error) error {
 
 // sealIDNumber encrypts an ID number and computes its blind index; nil, nil
 // for none.
-func (s *Store) sealIDNumber(idNumber *string, studentNo string) ([]byte, []byte, error) {
+func (s *Store) sealIDNumber(idNumber *string, noIndex []byte) ([]byte, []byte, error) {
 	if idNumber == nil || *idNumber == "" {
 		return nil, nil, nil
 	}
-	sealed, err := s.keys.Seal([]byte(*idNumber), idNumberAAD(studentNo))
+	sealed, err := s.keys.Seal([]byte(*idNumber), idNumberAAD(noIndex))
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: seal id number: %w", err)
 	}
@@ -484,14 +525,35 @@ func (s *Store) UpdateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var cur struct {
 			schoolID, districtID, classID int64
-			no, birth                     string
-			sealed                        []byte
+			birth                         string
+			sealed, noIndex               []byte
 		}
-		err := tx.QueryRowContext(ctx, s.q("SELECT school_id, district_id, COALESCE(class_id, 0), student_no, birth_date, id_number FROM students st WHERE id = ? AND "+
+		err := tx.QueryRowContext(ctx, s.q("SELECT school_id, district_id, COALESCE(class_id, 0), birth_date, id_number, student_no_bidx FROM students st WHERE id = ? AND "+
 			scopePred(sc1, "st.district_id", "st.school_id", "st.class_id")), id).
-			Scan(&cur.schoolID, &cur.districtID, &cur.classID, &cur.no, &cur.birth, &cur.sealed)
+			Scan(&cur.schoolID, &cur.districtID, &cur.classID, &cur.birth, &cur.sealed, &cur.noIndex)
 		if err != nil {
 			return mapErr(err)
+		}
+		// The ID number's birth date must agree with the birth date the
+		// pupil will have after this change.
+		birth := cur.birth
+		if in.BirthDate != nil {
+			birth = *in.BirthDate
+		}
+		idNumber := ""
+		if in.IDNumber != nil {
+			idNumber = *in.IDNumber
+		} else if len(cur.sealed) > 0 && in.BirthDate != nil {
+			plain, err := s.keys.Open(cur.sealed, idNumberAAD(cur.noIndex))
+			if err != nil {
+				return fmt.Errorf("store: open id number of student %d: %w", id, err)
+			}
+			idNumber = string(plain)
+		}
+		if idNumber != "" {
+			if b, err := privacy.IDBirthDate(idNumber); err == nil && b.Format(dateLayout) != birth {
+				return &ValidationError{Fields: []FieldError{{"id_number", "err.id_birth_mismatch"}}}
+			}
 		}
 		if in.touchesContact() && !sc2.Covers(cur.districtID, cur.schoolID, cur.classID) {
 			return ErrNotFound
@@ -521,28 +583,31 @@ func (s *Store) UpdateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 		if in.BirthDate != nil {
 			set("birth_date", *in.BirthDate)
 		}
-		no := cur.no
-		if in.StudentNo != nil && *in.StudentNo != cur.no {
-			no = *in.StudentNo
-			set("student_no", no)
+		noIndex := cur.noIndex
+		if in.StudentNo != nil {
+			if ni := s.studentNoIndex(*in.StudentNo); !bytes.Equal(ni, cur.noIndex) {
+				noIndex = ni
+				set("student_no", displayStudentNo(*in.StudentNo))
+				set("student_no_bidx", noIndex)
+			}
 		}
-		// The ID number is sealed with the student number as associated
-		// data, so a new number (or a new ID) re-seals it.
+		// The ID number is sealed with the student-number index as
+		// associated data, so a new number (or a new ID) re-seals it.
 		switch {
 		case in.IDNumber != nil:
-			sealed, bidx, err := s.sealIDNumber(in.IDNumber, no)
+			sealed, bidx, err := s.sealIDNumber(in.IDNumber, noIndex)
 			if err != nil {
 				return err
 			}
 			set("id_number", sealed)
 			set("id_number_bidx", bidx)
-		case no != cur.no && len(cur.sealed) > 0:
-			plain, err := s.keys.Open(cur.sealed, idNumberAAD(cur.no))
+		case !bytes.Equal(noIndex, cur.noIndex) && len(cur.sealed) > 0:
+			plain, err := s.keys.Open(cur.sealed, idNumberAAD(cur.noIndex))
 			if err != nil {
 				return fmt.Errorf("store: reseal id number of student %d: %w", id, err)
 			}
 			str := string(plain)
-			sealed, _, err := s.sealIDNumber(&str, no)
+			sealed, _, err := s.sealIDNumber(&str, noIndex)
 			if err != nil {
 				return err
 			}
@@ -565,6 +630,13 @@ func (s *Store) UpdateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 			set("updated_at", msNow(s))
 			if _, err := tx.ExecContext(ctx, s.q("UPDATE students SET "+strings.Join(sets, ", ")+" WHERE id = ?"), append(args, id)...); err != nil {
 				return studentConflict(mapErr(err))
+			}
+			newClass := cur.classID
+			if in.ClassID != nil {
+				newClass = *in.ClassID
+			}
+			if err := s.recount(ctx, tx, group{cur.schoolID, cur.classID}, group{cur.schoolID, newClass}); err != nil {
+				return err
 			}
 		}
 		e := a.entry(audit.ActStudentUpdate, "student", id, cur.schoolID, cur.districtID)
@@ -650,6 +722,18 @@ func (s *Store) MoveStudent(ctx context.Context, a Actor, sc authz.Scope, id int
 		}
 		if err != nil {
 			return mapErr(err)
+		}
+		groups := []group{{schoolID, classID}}
+		switch in.Kind {
+		case MoveClass:
+			groups = append(groups, group{schoolID, in.ClassID})
+		case MoveTransfer:
+			if in.SchoolID != 0 {
+				groups = append(groups, group{in.SchoolID, 0})
+			}
+		}
+		if err := s.recount(ctx, tx, groups...); err != nil {
+			return err
 		}
 		return s.appendAudit(ctx, tx, e)
 	})

@@ -629,7 +629,7 @@ func TestUpdateStudent(t *testing.T) {
 				t.Errorf("FindStudentByIDNumber after renumbering = %d, %v", id, err)
 			}
 			// The old ciphertext no longer opens under the new number.
-			if _, err := s.keys.Open(oldSealed, idNumberAAD(newNo)); err == nil {
+			if _, err := s.keys.Open(oldSealed, idNumberAAD(s.studentNoIndex(newNo))); err == nil {
 				t.Error("the old ciphertext opens under the new student number")
 			}
 		})

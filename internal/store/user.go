@@ -300,7 +300,8 @@ func (s *Store) SetPassword(ctx context.Context, a Actor, userID int64, hash str
 }
 
 // SetDisabled disables or re-enables an account; disabling ends its
-// sessions and revokes nothing else, so re-enabling restores it.
+// sessions and revokes its API tokens (re-enabling restores the account,
+// not the tokens).
 func (s *Store) SetDisabled(ctx context.Context, a Actor, userID int64, disabled bool) error {
 	act := audit.ActUserDisabled
 	if !disabled {
@@ -483,7 +484,8 @@ func (s *Store) CreateToken(ctx context.Context, a Actor, userID int64, name str
 // UserIDByToken resolves a live API token.
 func (s *Store) UserIDByToken(ctx context.Context, hash []byte) (int64, error) {
 	var id, tokenID, exp int64
-	err := s.read.QueryRowContext(ctx, s.q("SELECT user_id, id, expires_at FROM api_tokens WHERE token_hash = ? AND revoked = 0"), hash).Scan(&id, &tokenID, &exp)
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT t.user_id, t.id, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0`), hash).Scan(&id, &tokenID, &exp)
 	if err != nil {
 		return 0, mapErr(err)
 	}

@@ -82,13 +82,19 @@ CREATE TABLE students (
 	school_id      BIGINT NOT NULL REFERENCES schools (id),
 	district_id    BIGINT NOT NULL REFERENCES districts (id),
 	class_id       BIGINT REFERENCES classes (id),
-	student_no     TEXT NOT NULL UNIQUE,
+	-- student_no is the display form: a G number (G + resident ID number)
+	-- shows only the ID's last four characters; the full number is the
+	-- sealed ID number. student_no_bidx, a keyed hash of the full number,
+	-- keeps numbers unique and serves exact lookups.
+	student_no      TEXT NOT NULL,
+	student_no_bidx {{BLOB}} NOT NULL UNIQUE,
 	name           TEXT NOT NULL,
 	gender         TEXT NOT NULL,
 	birth_date     TEXT NOT NULL,
 	status         TEXT NOT NULL,
-	-- The resident ID number, sealed with the field key (AAD: table, column,
-	-- student number); looked up through the keyed blind index only.
+	-- The resident ID number, sealed with the field key (AAD: table, column
+	-- and the student-number index, so a ciphertext copied to another row
+	-- does not open); looked up through the keyed blind index only.
 	id_number      {{BLOB}},
 	id_number_bidx {{BLOB}} UNIQUE,
 	categories     INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"huhang/internal/model"
+)
+
+// The enrolment counters (table enrolment_counts) hold, per school and
+// class, the enrolled pupils by gender and key-student category. Every
+// method that changes students calls recount for the groups it touched,
+// inside its transaction; recounting one class reads about fifty rows.
+
+// catCols are the counter columns of model.Categories, in order.
+var catCols = func() []string {
+	out := make([]string, len(model.Categories))
+	for i := range out {
+		out[i] = fmt.Sprintf("c%d", i)
+	}
+	return out
+}()
+
+// scanAggregate is the SELECT list that aggregates students into counter
+// columns (used by recount and by CheckCounts).
+func scanAggregate() string {
+	var b strings.Builder
+	b.WriteString("COUNT(*), SUM(CASE WHEN gender = 'F' THEN 1 ELSE 0 END)")
+	for i := range model.Categories {
+		fmt.Fprintf(&b, ", SUM(CASE WHEN (categories & %d) <> 0 THEN 1 ELSE 0 END)", 1<<i)
+	}
+	return b.String()
+}
+
+// group is one counter row's key.
+type group struct{ schoolID, classKey int64 }
+
+// recount recomputes the counters of the given groups from the students
+// table.
+func (s *Store) recount(ctx context.Context, tx *sql.Tx, groups ...group) error {
+	seen := map[group]bool{}
+	for _, g := range groups {
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM enrolment_counts WHERE school_id = ? AND class_key = ?"), g.schoolID, g.classKey); err != nil {
+			return fmt.Errorf("store: recount: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO enrolment_counts (school_id, district_id, class_key, students, female, `+strings.Join(catCols, ", ")+`)
+			SELECT school_id, MIN(district_id), COALESCE(class_id, 0), `+scanAggregate()+`
+			FROM students WHERE status = 'enrolled' AND school_id = ? AND COALESCE(class_id, 0) = ?
+			GROUP BY school_id, COALESCE(class_id, 0)`), g.schoolID, g.classKey)
+		if err != nil {
+			return fmt.Errorf("store: recount: %w", err)
+		}
+	}
+	return nil
+}
+
+// recountAll rebuilds every counter (after a bulk load).
+func (s *Store) recountAll(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM enrolment_counts"); err != nil {
+		return fmt.Errorf("store: recount all: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO enrolment_counts (school_id, district_id, class_key, students, female, `+strings.Join(catCols, ", ")+`)
+		SELECT school_id, MIN(district_id), COALESCE(class_id, 0), `+scanAggregate()+`
+		FROM students WHERE status = 'enrolled' GROUP BY school_id, COALESCE(class_id, 0)`)
+	if err != nil {
+		return fmt.Errorf("store: recount all: %w", err)
+	}
+	return nil
+}
+
+// countsFromCounters is the SELECT list summing counter rows.
+func countsFromCounters() string {
+	var b strings.Builder
+	b.WriteString("SUM(students), SUM(female)")
+	for _, c := range catCols {
+		b.WriteString(", SUM(" + c + ")")
+	}
+	return b.String()
+}
+
+// CheckCounts compares the counters with a full scan of the students and
+// returns the groups that differ (empty when consistent). Tests and
+// operators use it; pages never scan.
+func (s *Store) CheckCounts(ctx context.Context) ([]string, error) {
+	load := func(q string) (map[group]string, error) {
+		rows, err := s.read.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[group]string{}
+		for rows.Next() {
+			var g group
+			vals := make([]int64, 2+len(catCols))
+			dest := []any{&g.schoolID, &g.classKey}
+			for i := range vals {
+				dest = append(dest, &vals[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return nil, err
+			}
+			out[g] = fmt.Sprint(vals)
+		}
+		return out, rows.Err()
+	}
+	counters, err := load("SELECT school_id, class_key, students, female, " + strings.Join(catCols, ", ") + " FROM enrolment_counts")
+	if err != nil {
+		return nil, fmt.Errorf("store: check counts: %w", err)
+	}
+	scan, err := load("SELECT school_id, COALESCE(class_id, 0), " + scanAggregate() + " FROM students WHERE status = 'enrolled' GROUP BY school_id, COALESCE(class_id, 0)")
+	if err != nil {
+		return nil, fmt.Errorf("store: check counts: %w", err)
+	}
+	var diffs []string
+	for g, v := range scan {
+		if counters[g] != v {
+			diffs = append(diffs, fmt.Sprintf("school %d class %d: counters %s, scan %s", g.schoolID, g.classKey, counters[g], v))
+		}
+	}
+	for g, v := range counters {
+		if _, ok := scan[g]; !ok {
+			diffs = append(diffs, fmt.Sprintf("school %d class %d: counters %s, scan none", g.schoolID, g.classKey, v))
+		}
+	}
+	return diffs, nil
+}
