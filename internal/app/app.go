@@ -115,6 +115,16 @@ func parse(name string, args []string, stderr io.Writer, extra func(*flag.FlagSe
 	return &c, c.Validate()
 }
 
+// command parses a subcommand's flags and opens the store for it.
+func command(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*config.Config, *store.Store, error) {
+	c, err := parse(name, args, stderr, extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(context.Background(), c, newLogger(stderr, c.LogLevel))
+	return c, st, err
+}
+
 // openStore loads (or, for a new database, creates) the key file, runs the
 // cryptographic self-tests and opens the store. It fails closed: an existing
 // database without its key file is an error, never a fresh key.
@@ -263,16 +273,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 }
 
 func migrate(args []string, stdout, stderr io.Writer) error {
-	c, err := parse("migrate", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	st, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	c, st, err := command("migrate", args, stderr, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	ctx := context.Background()
 	applied, known, err := st.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -282,16 +288,12 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 }
 
 func demoCmd(args []string, stdout, stderr io.Writer) error {
-	c, err := parse("demo", args, stderr, nil)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	st, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	c, st, err := command("demo", args, stderr, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	ctx := context.Background()
 	if err := bootstrapAdmin(ctx, st, c, stdout); err != nil {
 		return err
 	}

@@ -55,20 +55,10 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		var asgs []authz.Assignment
 		if role != "" {
-			a := authz.Assignment{Role: authz.Role(role)}
-			switch authz.BindingOf(a.Role) {
-			case authz.BindDistrict:
-				a.DistrictID = node
-			case authz.BindSchool:
-				a.SchoolID = node
-			case authz.BindClass:
-				a.ClassID = node
-			case authz.BindAgency:
-				a.AgencyID = node
-			case "":
+			if !authz.Role(role).Valid() {
 				return fmt.Errorf("unknown role %q", role)
 			}
-			asgs = append(asgs, a)
+			asgs = append(asgs, authz.At(authz.Role(role), node))
 		}
 		if name == "" {
 			name = username
@@ -155,16 +145,12 @@ func auditCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) < 1 || args[0] != "verify" {
 		return errors.New("usage: huhang audit verify")
 	}
-	c, err := parse("audit verify", args[1:], stderr, nil)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	st, err := openStore(ctx, c, newLogger(stderr, c.LogLevel))
+	_, st, err := command("audit verify", args[1:], stderr, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	ctx := context.Background()
 	n, err := st.VerifyAudit(ctx)
 	if err != nil {
 		return fmt.Errorf("audit log verification FAILED after %d good entries: %w", n, err)

@@ -268,3 +268,20 @@ func (s Subject) FullNamesIn() Scope {
 	}
 	return sc
 }
+
+// At binds role r to the node with the given id, putting the id in the
+// field the role's binding names (ignored for city and system roles).
+func At(r Role, node int64) Assignment {
+	a := Assignment{Role: r}
+	switch BindingOf(r) {
+	case BindDistrict:
+		a.DistrictID = node
+	case BindSchool:
+		a.SchoolID = node
+	case BindClass:
+		a.ClassID = node
+	case BindAgency:
+		a.AgencyID = node
+	}
+	return a
+}

@@ -108,19 +108,20 @@ func createAccounts(ctx context.Context, st *store.Store, params auth.Params) er
 		return err
 	}
 	for _, a := range Accounts {
-		asg := authz.Assignment{Role: a.Role}
+		var node int64
 		switch a.Role {
 		case authz.DistrictOfficial:
-			asg.DistrictID = t.District
+			node = t.District
 		case authz.Principal, authz.SchoolAdmin, authz.PsychTeacher:
-			asg.SchoolID = t.School
+			node = t.School
 		case authz.ClassTeacher:
-			asg.ClassID = t.Class
+			node = t.Class
 		case authz.Teacher:
-			asg.ClassID = t.TeamClass
+			node = t.TeamClass
 		case authz.AgencyUser:
-			asg.AgencyID = t.Agency
+			node = t.Agency
 		}
+		asg := authz.At(a.Role, node)
 		if _, err := st.CreateUser(ctx, store.SystemActor, store.NewUser{Username: a.Username, DisplayName: a.Name,
 			PasswordHash: hash, Assignments: []authz.Assignment{asg}}); err != nil {
 			return fmt.Errorf("demo account %s: %w", a.Username, err)

@@ -45,18 +45,7 @@ func assignmentFromForm(r *http.Request) (authz.Assignment, bool) {
 		return authz.Assignment{}, false
 	}
 	node, _ := strconv.ParseInt(r.PostFormValue("node_id"), 10, 64)
-	a := authz.Assignment{Role: role}
-	switch authz.BindingOf(role) {
-	case authz.BindDistrict:
-		a.DistrictID = node
-	case authz.BindSchool:
-		a.SchoolID = node
-	case authz.BindClass:
-		a.ClassID = node
-	case authz.BindAgency:
-		a.AgencyID = node
-	}
-	return a, true
+	return authz.At(role, node), true
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
