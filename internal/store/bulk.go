@@ -247,33 +247,35 @@ func (s *Store) IsEmpty(ctx context.Context) (bool, error) {
 }
 
 // DemoTargets returns ids the demo accounts are bound to: the first
-// district, its first primary school, two classes of that school and the
-// first agency.
+// primary school (in the lowest-numbered district that has one), its
+// district, that school's two top classes and the first agency.
 func (s *Store) DemoTargets(ctx context.Context) (district, school, class1, class2, agency int64, err error) {
-	err = s.read.QueryRowContext(ctx, "SELECT MIN(id) FROM districts").Scan(&district)
+	err = s.read.QueryRowContext(ctx, "SELECT id, district_id FROM schools WHERE type = 'primary' ORDER BY district_id, id LIMIT 1").Scan(&school, &district)
 	if err != nil {
-		return
-	}
-	err = s.read.QueryRowContext(ctx, s.q("SELECT MIN(id) FROM schools WHERE district_id = ? AND type = 'primary'"), district).Scan(&school)
-	if err != nil {
-		return
+		return 0, 0, 0, 0, 0, fmt.Errorf("store: demo city has no primary school: %w", mapErr(err))
 	}
 	rows, err := s.read.QueryContext(ctx, s.q("SELECT id FROM classes WHERE school_id = ? ORDER BY grade DESC, number LIMIT 2"), school)
 	if err != nil {
-		return
+		return 0, 0, 0, 0, 0, err
 	}
+	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
-		rows.Scan(&id)
+		if err := rows.Scan(&id); err != nil {
+			return 0, 0, 0, 0, 0, err
+		}
 		ids = append(ids, id)
 	}
-	rows.Close()
-	if len(ids) < 2 {
-		err = fmt.Errorf("store: demo school %d has fewer than two classes", school)
-		return
+	if err := rows.Err(); err != nil {
+		return 0, 0, 0, 0, 0, err
 	}
-	class1, class2 = ids[0], ids[1]
-	err = s.read.QueryRowContext(ctx, "SELECT MIN(id) FROM agencies").Scan(&agency)
-	return
+	if len(ids) < 2 {
+		return 0, 0, 0, 0, 0, fmt.Errorf("store: demo school %d has fewer than two classes", school)
+	}
+	var ag sql.NullInt64
+	if err := s.read.QueryRowContext(ctx, "SELECT MIN(id) FROM agencies").Scan(&ag); err != nil || !ag.Valid {
+		return 0, 0, 0, 0, 0, fmt.Errorf("store: demo city has no agency")
+	}
+	return district, school, ids[0], ids[1], ag.Int64, nil
 }

@@ -30,10 +30,11 @@ const (
 func idNumberAAD(noIndex []byte) string { return "students.id_number|" + hex.EncodeToString(noIndex) }
 
 // displayStudentNo is the form stored and shown in lists: a G number is
-// "G" + a resident ID number (D2), so only its last four characters show.
+// "G" + a resident ID number (D2) and a J number is built like one, so only
+// their last four characters show.
 func displayStudentNo(no string) string {
-	if isGNumber(no) {
-		return "G" + privacy.MaskIDNumber(no[1:])
+	if len(no) == 19 && (no[0] == 'G' || no[0] == 'J') {
+		return no[:1] + privacy.MaskIDNumber(no[1:])
 	}
 	return no
 }

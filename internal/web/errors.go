@@ -70,7 +70,7 @@ func classify(err error) (status int, code, key string) {
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.failCtx(w, r, &reqCtx{reqID: requestID(r), locale: s.localeOf(r)}, err)
+	s.failCtx(w, r, &reqCtx{reqID: requestID(r), locale: s.localeOf(r), path: r.URL.Path}, err)
 }
 
 func (s *Server) localeOf(r *http.Request) string {

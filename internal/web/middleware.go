@@ -30,6 +30,7 @@ const reqIDKey ctxKey = 1
 // reqCtx is what a handler knows about the caller.
 type reqCtx struct {
 	reqID    string
+	path     string // the request path, for "back" links (never the query: it may hold names)
 	locale   string
 	user     *store.User
 	sub      *authz.Subject
@@ -147,7 +148,7 @@ func (s *Server) cookieName() string {
 // wrap resolves the caller, enforces the route's access and maps errors.
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &reqCtx{reqID: requestID(r)}
+		c := &reqCtx{reqID: requestID(r), path: r.URL.Path}
 		langCookie := ""
 		if ck, err := r.Cookie(cookieLang); err == nil {
 			langCookie = ck.Value

@@ -68,6 +68,14 @@ func (p *page) HasRole(r string) bool { return p.ctx.sub != nil && p.ctx.sub.Has
 // Synthetic tells the layout to label the data as generated.
 func (p *page) Synthetic() bool { return p.s.cfg.SyntheticData }
 
+// Path is the current page's path (the language switch returns to it).
+func (p *page) Path() string {
+	if p.ctx.path == "" {
+		return "/"
+	}
+	return p.ctx.path
+}
+
 // Static returns the content-hashed URL of a static file.
 func (p *page) Static(name string) string { return staticURL(name) }
 
