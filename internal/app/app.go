@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -132,9 +133,11 @@ func openStore(ctx context.Context, c *config.Config, log *slog.Logger) (*store.
 	if err := privacy.SelfTest(); err != nil {
 		return nil, fmt.Errorf("cryptographic self-test failed: %w", err)
 	}
-	if c.DatabaseURL == "" {
-		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory %s: %w", c.DataDir, err)
+	// The data directory holds the SQLite database and, by default, the
+	// key file (PostgreSQL deployments too).
+	for _, dir := range []string{c.DataDir, filepath.Dir(c.KeyPath())} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create directory %s: %w", dir, err)
 		}
 	}
 	fresh, err := databaseIsNew(ctx, c)
