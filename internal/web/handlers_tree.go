@@ -131,8 +131,12 @@ func (s *Server) treePage(w http.ResponseWriter, r *http.Request, c *reqCtx) err
 	if err != nil {
 		return err
 	}
+	years, err := s.store.SchoolYears(r.Context())
+	if err != nil {
+		return err
+	}
 	return s.html(w, c, "tree.html", "city.name", []crumb{{Label: s.cat.T(c.locale, "city.name")}},
-		map[string]any{"Districts": ds, "MaxStudents": maxStudents(ds)})
+		map[string]any{"Districts": ds, "MaxStudents": maxStudents(ds), "Years": years})
 }
 
 func (s *Server) districtPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
