@@ -10,6 +10,7 @@ import (
 	"huhang/internal/audit"
 	"huhang/internal/authz"
 	"huhang/internal/model"
+	"huhang/internal/report"
 )
 
 // Counts are D0 aggregates over enrolled students. Callers suppress small
@@ -67,7 +68,7 @@ func (s *Store) ListDistricts(ctx context.Context, sc authz.Scope) ([]DistrictSu
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.countsBy(ctx, "district_id", "1=1")
+	counts, err := s.countsBy(ctx, "(district_id * 0)", "district_id", "1=1")
 	if err != nil {
 		return nil, err
 	}
@@ -77,27 +78,93 @@ func (s *Store) ListDistricts(ctx context.Context, sc authz.Scope) ([]DistrictSu
 	return out, nil
 }
 
-// countsBy sums the enrolment counters grouped by col (district_id,
-// school_id or class_key) under an extra predicate on the counter rows.
-func (s *Store) countsBy(ctx context.Context, col, pred string, args ...any) (map[int64]Counts, error) {
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+col+", "+countsFromCounters()+
-		" FROM enrolment_counts WHERE "+pred+" GROUP BY "+col), args...)
+// countsBy sums the enrolment counters grouped by parent and child column
+// (e.g. district_id, school_id) under a predicate on the counter rows, and
+// protects each parent's group of siblings before anyone sees them. Every
+// view of a node takes its row from its whole sibling group, so a count
+// hidden in one table is hidden on the node's own page too.
+func (s *Store) countsBy(ctx context.Context, parent, child, pred string, args ...any) (map[int64]Counts, error) {
+	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+parent+", "+child+", "+countsFromCounters()+
+		" FROM enrolment_counts WHERE "+pred+" GROUP BY "+parent+", "+child), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: count students by %s: %w", col, err)
+		return nil, fmt.Errorf("store: count students by %s: %w", child, err)
 	}
 	defer rows.Close()
+	groups := map[int64][]int64{}
 	out := map[int64]Counts{}
 	for rows.Next() {
-		var id int64
+		var p, id int64
 		var c Counts
 		dest, finish := countDest(&c)
-		if err := rows.Scan(append([]any{&id}, dest...)...); err != nil {
-			return nil, fmt.Errorf("store: count students by %s: %w", col, err)
+		if err := rows.Scan(append([]any{&p, &id}, dest...)...); err != nil {
+			return nil, fmt.Errorf("store: count students by %s: %w", child, err)
 		}
 		finish()
 		out[id] = c
+		groups[p] = append(groups[p], id)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, ids := range groups {
+		group := make([]*Counts, len(ids))
+		for i, id := range ids {
+			c := out[id]
+			group[i] = &c
+		}
+		protect(group)
+		for i, id := range ids {
+			out[id] = *group[i]
+		}
+	}
+	return out, nil
+}
+
+// protect applies small-count suppression to a group of sibling counts:
+// girls and boys are hidden together when either is small, and in every
+// column a lone small cell gets a hidden partner. Hiding a pupil total
+// hides its split, which can create new lone cells, so it repeats until
+// nothing changes.
+func protect(group []*Counts) {
+	for range 8 {
+		before := fmt.Sprint(deref(group))
+		for _, c := range group {
+			report.Split(&c.Students, &c.Female, &c.Male)
+		}
+		column := func(get func(*Counts) *int) {
+			cells := make([]*int, len(group))
+			for i, c := range group {
+				cells[i] = get(c)
+			}
+			report.Column(cells)
+		}
+		column(func(c *Counts) *int { return &c.Students })
+		column(func(c *Counts) *int { return &c.Female })
+		column(func(c *Counts) *int { return &c.Male })
+		for _, k := range model.Categories {
+			vals := make([]int, len(group))
+			cells := make([]*int, len(group))
+			for i, c := range group {
+				vals[i] = c.Categories[k]
+				cells[i] = &vals[i]
+			}
+			report.Column(cells)
+			for i, c := range group {
+				c.Categories[k] = vals[i]
+			}
+		}
+		if fmt.Sprint(deref(group)) == before {
+			return
+		}
+	}
+}
+
+func deref(group []*Counts) []Counts {
+	out := make([]Counts, len(group))
+	for i, c := range group {
+		out[i] = *c
+	}
+	return out
 }
 
 // GetDistrict returns one district in scope, or ErrNotFound.
@@ -111,7 +178,7 @@ func (s *Store) GetDistrict(ctx context.Context, sc authz.Scope, id int64) (Dist
 	if err != nil {
 		return d, mapErr(err)
 	}
-	counts, err := s.countsBy(ctx, "district_id", "district_id = ?", id)
+	counts, err := s.countsBy(ctx, "(district_id * 0)", "district_id", "1=1")
 	d.Counts = counts[id]
 	return d, err
 }
@@ -176,7 +243,7 @@ func (s *Store) ListSchools(ctx context.Context, sc authz.Scope, f SchoolFilter)
 	if err := rows.Err(); err != nil || len(out) == 0 {
 		return out, total, err
 	}
-	counts, err := s.countsBy(ctx, "school_id", "school_id IN ("+strings.Join(ids, ",")+")")
+	counts, err := s.countsBy(ctx, "district_id", "school_id", "district_id IN (SELECT district_id FROM schools WHERE id IN ("+strings.Join(ids, ",")+"))")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -197,7 +264,7 @@ func (s *Store) GetSchool(ctx context.Context, sc authz.Scope, id int64) (School
 	if err != nil {
 		return x, mapErr(err)
 	}
-	counts, err := s.countsBy(ctx, "school_id", "school_id = ?", id)
+	counts, err := s.countsBy(ctx, "district_id", "school_id", "district_id = ?", x.DistrictID)
 	x.Counts = counts[id]
 	return x, err
 }
@@ -320,7 +387,7 @@ func (s *Store) ListClasses(ctx context.Context, sc authz.Scope, schoolID int64)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.countsBy(ctx, "class_key", "school_id = ?", schoolID)
+	counts, err := s.countsBy(ctx, "school_id", "class_key", "school_id = ?", schoolID)
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +420,7 @@ func (s *Store) GetClass(ctx context.Context, sc authz.Scope, id int64) (ClassSu
 	if err != nil {
 		return c, mapErr(err)
 	}
-	counts, err := s.countsBy(ctx, "class_key", "class_key = ?", id)
+	counts, err := s.countsBy(ctx, "school_id", "class_key", "school_id = ?", c.SchoolID)
 	c.Counts = counts[id]
 	return c, err
 }

@@ -141,9 +141,6 @@ func (s *Store) CreateUser(ctx context.Context, a Actor, in NewUser) (int64, err
 	if in.DisplayName == "" || len([]rune(in.DisplayName)) > 50 {
 		v.Add("display_name", "err.name_length")
 	}
-	if in.Locale == "" {
-		in.Locale = "zh-CN"
-	}
 	if err := v.Err(); err != nil {
 		return 0, err
 	}

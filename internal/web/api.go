@@ -15,6 +15,7 @@ import (
 	"huhang/internal/authz"
 	"huhang/internal/model"
 	"huhang/internal/privacy"
+	"huhang/internal/report"
 	"huhang/internal/store"
 )
 
@@ -220,7 +221,7 @@ type auditJSON struct {
 func countsView(c store.Counts) countsJSON {
 	out := countsJSON{Categories: map[string]*int{}}
 	cell := func(n int) *int {
-		if n > 0 && n < 5 {
+		if report.Suppressed(n) {
 			out.Suppressed = true
 			return nil
 		}
@@ -261,6 +262,9 @@ func decodeJSON(r *http.Request, v any) error {
 			field = ute.Field
 		} else if strings.HasPrefix(err.Error(), "json: unknown field ") {
 			field = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if field == "" {
+				field = "body"
+			}
 			return &store.ValidationError{Fields: []store.FieldError{{Field: field, Key: "err.unknown_field"}}}
 		}
 		return &store.ValidationError{Fields: []store.FieldError{{Field: field, Key: "err.json"}}}
@@ -449,15 +453,7 @@ func (s *Server) studentsFor(r *http.Request, c *reqCtx, f store.StudentFilter) 
 	if err != nil {
 		return nil, 0, err
 	}
-	out := s.maskRows(c, rows)
-	read := c.scope(authz.D1, authz.Read)
-	for i, x := range rows {
-		if !read.Covers(x.DistrictID, x.SchoolID, x.ClassID) {
-			// Names of class-team pupils only.
-			out[i] = studentJSON{ID: x.ID, SchoolID: x.SchoolID, ClassID: x.ClassID, ClassName: x.ClassName, Name: x.Name, Status: string(x.Status)}
-		}
-	}
-	return out, total, nil
+	return s.rowsView(c, rows), total, nil
 }
 
 func (s *Server) apiStudents(w http.ResponseWriter, r *http.Request, c *reqCtx) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"huhang/internal/audit"
@@ -113,11 +112,7 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request, c *reqCtx) erro
 			return err
 		}
 	}
-	back := r.PostFormValue("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
-		back = "/"
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	http.Redirect(w, r, localPath(r.PostFormValue("back")), http.StatusSeeOther)
 	return nil
 }
 
@@ -295,4 +290,19 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	}
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 	return nil
+}
+
+// localPath returns p if it is a path on this site, else "/". Browsers
+// read "\\" as "/" and drop tabs and newlines, so "/\\evil" or "/\t/evil"
+// would leave the site; only plain path characters pass.
+func localPath(p string) string {
+	if len(p) == 0 || p[0] != '/' || len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return "/"
+	}
+	for _, r := range p {
+		if r < 0x21 || r == 0x7f || r == '\\' {
+			return "/"
+		}
+	}
+	return p
 }

@@ -236,6 +236,11 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 	if err != nil {
 		return err
 	}
+	// The class teacher's name is staff roster data (D6): shown to those who
+	// read the school's staff or work with the class's pupils.
+	if !c.scope(authz.D6, authz.Read).Covers(cl.DistrictID, cl.SchoolID, 0) && !c.scope(authz.D1, authz.Limited).Covers(cl.DistrictID, cl.SchoolID, cl.ID) {
+		cl.Teacher = ""
+	}
 	data := map[string]any{"Class": cl}
 	d1 := c.scope(authz.D1, authz.Limited)
 	if d1.Covers(cl.DistrictID, cl.SchoolID, cl.ID) {
@@ -243,7 +248,7 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 		if err != nil {
 			return err
 		}
-		data["Students"] = s.maskRows(c, rows)
+		data["Students"] = s.rowsView(c, rows)
 		data["CanOpen"] = c.scope(authz.D1, authz.Read).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
 		data["CanAdd"] = c.scope(authz.D1, authz.Write).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
 	}
@@ -252,12 +257,18 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 	return s.html(w, c, "class.html", "class.title", s.crumbs(c, &d, &school, &cl), data)
 }
 
-// maskRows masks names in a list where the viewer's role does not need
-// them in full.
-func (s *Server) maskRows(c *reqCtx, rows []store.StudentRow) []studentJSON {
+// rowsView is the one place a list of pupils is cut to what the viewer may
+// see: names masked where the role does not need them in full, and only
+// names (no student number, no gender) where the role has D1 "names only".
+func (s *Server) rowsView(c *reqCtx, rows []store.StudentRow) []studentJSON {
 	full := c.sub.FullNamesIn()
+	read := c.scope(authz.D1, authz.Read)
 	out := make([]studentJSON, len(rows))
 	for i, x := range rows {
+		if !read.Covers(x.DistrictID, x.SchoolID, x.ClassID) {
+			out[i] = studentJSON{ID: x.ID, SchoolID: x.SchoolID, ClassID: x.ClassID, ClassName: x.ClassName, Name: x.Name, Status: string(x.Status)}
+			continue
+		}
 		out[i] = studentView(x, full.Covers(0, x.SchoolID, x.ClassID))
 	}
 	return out

@@ -177,7 +177,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}
 		if !rt.access.allows(c.sub) {
-			s.fail(w, r, errNotFound)
+			s.failCtx(w, r, c, errNotFound)
 			return
 		}
 		if err := rt.h(w, r, c); err != nil {

@@ -181,7 +181,7 @@ func (s *Server) html(w http.ResponseWriter, c *reqCtx, name, titleKey string, c
 }
 
 func pct(n, of int) string {
-	if of == 0 {
+	if of <= 0 || report.Suppressed(n) || report.Suppressed(of) {
 		return "–"
 	}
 	return strconv.FormatFloat(float64(n)*100/float64(of), 'f', 1, 64) + "%"
@@ -219,9 +219,11 @@ func staticHandler() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Strip the hash segment: /<hash>/<name> → /<name>.
-		_, name, ok := strings.Cut(r.URL.Path, "/")
-		if !ok || strings.Contains(name, "/") {
+		// Strip the hash segment: /<hash>/<name> → /<name>. A hash that is
+		// not the file's is a 404, or an old server could pin stale files
+		// under a new release's URL for a year.
+		hash, name, ok := strings.Cut(r.URL.Path, "/")
+		if !ok || strings.Contains(name, "/") || staticHashes[name] == "" || hash != staticHashes[name] {
 			http.NotFound(w, r)
 			return
 		}

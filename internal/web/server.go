@@ -89,9 +89,10 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Server, error) {
 		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
 	}
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, errNotFound)
-	})
+	// Unknown paths answer through wrap too, so a signed-in user's 404 is
+	// in their language and layout.
+	s.mux.Handle("/", s.wrap(route{pattern: "/", access: access{kind: public},
+		h: func(http.ResponseWriter, *http.Request, *reqCtx) error { return errNotFound }}))
 	return s, nil
 }
 

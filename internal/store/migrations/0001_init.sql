@@ -121,7 +121,8 @@ CREATE TABLE users (
 	username       TEXT NOT NULL UNIQUE,
 	display_name   TEXT NOT NULL,
 	password_hash  TEXT NOT NULL,
-	locale         TEXT NOT NULL DEFAULT 'zh-CN',
+	-- '' = not chosen: the browser's preference applies.
+	locale         TEXT NOT NULL DEFAULT '',
 	disabled       INTEGER NOT NULL DEFAULT 0,
 	totp_secret    {{BLOB}},
 	totp_enabled   INTEGER NOT NULL DEFAULT 0,

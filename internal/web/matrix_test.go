@@ -1,0 +1,631 @@
+package web_test
+
+// The access matrix (SECURITY-TESTS T1.1, T1.2): every route the server
+// registers, requested by every demo role, by an account with no
+// assignment and anonymously, aimed at records in the caller's own part of
+// the tree and at records elsewhere. The expected outcome comes from the
+// declarative tables below — ACCESS.md's table as this test reads it, and
+// one row per route — never from the code under test. A route without a
+// row fails the test, so no route can be added without saying who may use
+// it.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"huhang/internal/auth"
+	"huhang/internal/authz"
+	"huhang/internal/seed"
+	"huhang/internal/store"
+)
+
+// Levels, short.
+const (
+	lN  = authz.None
+	lAd = authz.Addressed
+	lOw = authz.Own
+	lAg = authz.Aggregate
+	lL  = authz.Limited
+	lR  = authz.Read
+	lW  = authz.Write
+)
+
+// accessTable is ACCESS.md's table (role × D0…D7), written out here so the
+// matrix does not take its expectations from the code it tests.
+var accessTable = map[authz.Role][8]authz.Level{
+	//                  D0  D1   D2   D3   D4   D5   D6   D7
+	authz.SysAdmin:         {lR, lN, lN, lN, lN, lN, lN, lN},
+	authz.Auditor:          {lR, lN, lN, lN, lN, lN, lN, lR},
+	authz.CityOfficial:     {lW, lAd, lAd, lAg, lAg, lAd, lR, lN},
+	authz.DistrictOfficial: {lW, lAd, lAd, lAg, lAg, lAd, lR, lN},
+	authz.Principal:        {lR, lR, lR, lR, lN, lL, lR, lN},
+	authz.SchoolAdmin:      {lR, lW, lW, lN, lN, lN, lW, lN},
+	authz.PsychTeacher:     {lR, lR, lR, lW, lR, lW, lOw, lN},
+	authz.ClassTeacher:     {lR, lR, lR, lL, lN, lL, lOw, lN},
+	authz.Teacher:          {lR, lL, lN, lN, lN, lN, lOw, lN},
+	authz.AgencyUser:       {lN, lAd, lAd, lN, lN, lAd, lN, lN},
+}
+
+// bindingOf is the node each role's assignment names (ACCESS.md, "scope it
+// binds to"; the subject teacher is bound to a class team).
+var bindingOf = map[authz.Role]authz.Binding{
+	authz.SysAdmin: authz.BindSystem, authz.Auditor: authz.BindCity, authz.CityOfficial: authz.BindCity,
+	authz.DistrictOfficial: authz.BindDistrict, authz.Principal: authz.BindSchool, authz.SchoolAdmin: authz.BindSchool,
+	authz.PsychTeacher: authz.BindSchool, authz.ClassTeacher: authz.BindClass, authz.Teacher: authz.BindClass,
+	authz.AgencyUser: authz.BindAgency,
+}
+
+var levelNames = []string{"none", "addressed", "own", "aggregate", "limited", "read", "write"}
+
+// TestAccessTableAsDocumented pins the code's access table to the one this
+// file reads from ACCESS.md: a change to either must be made to both.
+func TestAccessTableAsDocumented(t *testing.T) {
+	for _, r := range authz.Roles {
+		want, ok := accessTable[r]
+		if !ok {
+			t.Errorf("role %s is not in the test's access table", r)
+			continue
+		}
+		for c := authz.D0; c <= authz.D7; c++ {
+			if got := authz.LevelOf(r, c); got != want[c] {
+				t.Errorf("%s on D%d: code says %s, ACCESS.md says %s", r, c, levelNames[got], levelNames[want[c]])
+			}
+		}
+		if got := authz.BindingOf(r); got != bindingOf[r] {
+			t.Errorf("%s binds to %s, ACCESS.md says %s", r, got, bindingOf[r])
+		}
+	}
+	if len(accessTable) != len(authz.Roles) {
+		t.Errorf("the test's table has %d roles, the code %d", len(accessTable), len(authz.Roles))
+	}
+}
+
+// ---- the route table's expectations -------------------------------------
+
+// node is what a route's id (or target) refers to.
+type node int
+
+const (
+	nNone     node = iota // nothing in the tree
+	nTree                 // the city overview: city and district roles
+	nCityWide             // city-wide structure: city roles only
+	nDistrict
+	nSchool
+	nClass
+	nStudent
+	nStaff
+	nUser  // an account (administration): the test's own throwaway account
+	nToken // an API token: the caller's own, or another account's
+	nAsg   // an assignment: the throwaway account's own, or another account's
+)
+
+// positionsFor lists the positions a route is tried at.
+func positionsFor(n node) []string {
+	switch n {
+	case nDistrict, nToken, nAsg:
+		return []string{"own", "other"}
+	case nSchool, nStaff:
+		return []string{"own", "sibling", "other"}
+	case nClass, nStudent:
+		return []string{"own", "classmate", "sibling", "other"}
+	}
+	return []string{"own"}
+}
+
+// routeSpec is one route's row: what it is aimed at and what it answers.
+type routeSpec struct {
+	access string // the access the route must declare
+	path   string // with {district} {school} {class} {student} {staff} {user} {token} {asg}
+	node   node
+	ok     int  // status when the caller may, in scope (with an empty body for writes)
+	okAnon int  // public routes: status for an anonymous caller, when different
+	list   bool // a list or search: a filter out of scope answers 200 with nothing from there
+	create bool // the target is a parent named in the body: out of scope is refused as 400 (field err.out_of_scope) or 404
+	form   bool // writes take a form (else JSON)
+	fresh  bool // ends the session: use a login of its own
+	// classBoundList: a class-bound role may list its own classes of any
+	// school; the answer is 200 (empty when the school is not theirs).
+	classBoundList bool
+	// bad is a well-formed body aimed at the position, sent whenever the
+	// request must be refused, so a refusal cannot be mere validation.
+	// Update bodies repeat the record's current values, so even a wrongful
+	// acceptance changes nothing.
+	bad func(fx *fixtures, p *position) string
+	// body is sent in every case (read-only POSTs).
+	body func(fx *fixtures, p *position) string
+}
+
+func routeSpecs() map[string]routeSpec {
+	return map[string]routeSpec{
+		// Operations.
+		"GET /healthz": {access: "public", path: "/healthz", ok: 200},
+		"GET /readyz":  {access: "public", path: "/readyz", ok: 200},
+		"GET /metrics": {access: "role:sysadmin", path: "/metrics", ok: 200},
+
+		// Signing in and out; one's own account.
+		"GET /login":             {access: "public", path: "/login", ok: 303, okAnon: 200},
+		"POST /login":            {access: "public", path: "/login", form: true, ok: 401}, // empty credentials
+		"GET /login/mfa":         {access: "signed-in", path: "/login/mfa", ok: 303},      // no TOTP yet: enrol first
+		"POST /login/mfa":        {access: "signed-in", path: "/login/mfa", form: true, ok: 401},
+		"POST /logout":           {access: "signed-in", path: "/logout", form: true, ok: 303, fresh: true},
+		"POST /lang":             {access: "public", path: "/lang", form: true, ok: 303},
+		"GET /account":           {access: "signed-in", path: "/account", ok: 200},
+		"GET /account/mfa":       {access: "signed-in", path: "/account/mfa", ok: 200},
+		"POST /account/mfa":      {access: "signed-in", path: "/account/mfa", form: true, ok: 400},
+		"POST /account/password": {access: "signed-in", path: "/account/password", form: true, ok: 400},
+		"POST /account/tokens":   {access: "signed-in", path: "/account/tokens", form: true, ok: 400},
+		"POST /account/tokens/{id}/revoke": {access: "signed-in", path: "/account/tokens/{token}/revoke", node: nToken,
+			form: true, ok: 303},
+
+		// The tree.
+		"GET /{$}":                {access: "signed-in", path: "/", ok: 200},
+		"GET /tree":               {access: "D0:read", path: "/tree", node: nTree, ok: 200},
+		"GET /districts/{id}":     {access: "D0:read", path: "/districts/{district}", node: nDistrict, ok: 200},
+		"GET /schools/new":        {access: "D0:write", path: "/schools/new", ok: 200},
+		"POST /schools":           {access: "D0:write", path: "/schools", node: nDistrict, create: true, form: true, ok: 400, bad: newSchoolForm},
+		"GET /schools/{id}":       {access: "D0:read", path: "/schools/{school}", node: nSchool, ok: 200},
+		"GET /schools/{id}/edit":  {access: "D0:write", path: "/schools/{school}/edit", node: nSchool, ok: 200},
+		"POST /schools/{id}":      {access: "D0:write", path: "/schools/{school}", node: nSchool, form: true, ok: 400, bad: sameSchoolForm},
+		"POST /classes":           {access: "D1:write", path: "/classes", node: nSchool, create: true, form: true, ok: 400, bad: newClassForm},
+		"GET /classes/{id}":       {access: "D0:read", path: "/classes/{class}", node: nClass, ok: 200},
+		"GET /students":           {access: "D1:limited", path: "/students?class={class}", node: nClass, list: true, ok: 200},
+		"GET /students/new":       {access: "D1:write", path: "/students/new?class={class}", node: nClass, ok: 200},
+		"POST /students":          {access: "D1:write", path: "/students", node: nClass, create: true, form: true, ok: 400, bad: newStudentForm},
+		"GET /students/{id}":      {access: "D1:read", path: "/students/{student}", node: nStudent, ok: 200},
+		"GET /students/{id}/edit": {access: "D1:write", path: "/students/{student}/edit", node: nStudent, ok: 200},
+		"POST /students/{id}":     {access: "D1:write", path: "/students/{student}", node: nStudent, form: true, ok: 400, bad: sameStudentForm},
+		"POST /students/{id}/move": {access: "D1:write", path: "/students/{student}/move", node: nStudent, form: true, ok: 400,
+			bad: func(fx *fixtures, p *position) string {
+				return url.Values{"kind": {"class"}, "class_id": {itoa(p.student0.ClassID)}}.Encode()
+			}},
+		"GET /schools/{id}/staff": {access: "D6:read", path: "/schools/{school}/staff", node: nSchool, ok: 200},
+		"GET /staff/new":          {access: "D6:write", path: "/staff/new?school={school}", node: nSchool, ok: 200},
+		"POST /staff":             {access: "D6:write", path: "/staff", node: nSchool, create: true, form: true, ok: 400, bad: newStaffForm},
+		"GET /staff/{id}":         {access: "D6:read", path: "/staff/{staff}", node: nStaff, ok: 200},
+		"GET /staff/{id}/edit":    {access: "D6:write", path: "/staff/{staff}/edit", node: nStaff, ok: 200},
+		"POST /staff/{id}":        {access: "D6:write", path: "/staff/{staff}", node: nStaff, form: true, ok: 400, bad: sameStaffForm},
+
+		// Administration and audit.
+		"GET /admin/users":                {access: "role:sysadmin", path: "/admin/users", ok: 200},
+		"POST /admin/users":               {access: "role:sysadmin", path: "/admin/users", form: true, ok: 400, bad: newUserForm},
+		"GET /admin/users/{id}":           {access: "role:sysadmin", path: "/admin/users/{user}", node: nUser, ok: 200},
+		"POST /admin/users/{id}/disable":  {access: "role:sysadmin", path: "/admin/users/{user}/disable", node: nUser, form: true, ok: 303},
+		"POST /admin/users/{id}/enable":   {access: "role:sysadmin", path: "/admin/users/{user}/enable", node: nUser, form: true, ok: 303},
+		"POST /admin/users/{id}/password": {access: "role:sysadmin", path: "/admin/users/{user}/password", node: nUser, form: true, ok: 200},
+		"POST /admin/users/{id}/assignments": {access: "role:sysadmin", path: "/admin/users/{user}/assignments", node: nUser,
+			form: true, ok: 400, bad: func(fx *fixtures, p *position) string {
+				return url.Values{"role": {"principal"}, "node_id": {itoa(p.school)}}.Encode()
+			}},
+		"POST /admin/users/{id}/assignments/{aid}/delete": {access: "role:sysadmin", path: "/admin/users/{user}/assignments/{asg}/delete",
+			node: nAsg, form: true, ok: 303},
+		"GET /audit": {access: "D7:read", path: "/audit", ok: 200},
+
+		// JSON API.
+		"GET /api/v1/openapi.json":   {access: "public", path: "/api/v1/openapi.json", ok: 200},
+		"GET /api/v1/me":             {access: "signed-in", path: "/api/v1/me", ok: 200},
+		"GET /api/v1/districts":      {access: "D0:read", path: "/api/v1/districts", list: true, ok: 200},
+		"GET /api/v1/districts/{id}": {access: "D0:read", path: "/api/v1/districts/{district}", node: nDistrict, ok: 200},
+		"GET /api/v1/schools":        {access: "D0:read", path: "/api/v1/schools?district_id={district}", node: nDistrict, list: true, ok: 200},
+		"POST /api/v1/schools":       {access: "D0:write", path: "/api/v1/schools", node: nDistrict, create: true, ok: 400, bad: newSchoolJSON},
+		"GET /api/v1/schools/{id}":   {access: "D0:read", path: "/api/v1/schools/{school}", node: nSchool, ok: 200},
+		"PATCH /api/v1/schools/{id}": {access: "D0:write", path: "/api/v1/schools/{school}", node: nSchool, ok: 400, bad: sameSchoolJSON},
+		"GET /api/v1/schools/{id}/classes": {access: "D0:read", path: "/api/v1/schools/{school}/classes", node: nSchool, ok: 200,
+			classBoundList: true},
+		"POST /api/v1/classes":     {access: "D1:write", path: "/api/v1/classes", node: nSchool, create: true, ok: 400, bad: newClassJSON},
+		"GET /api/v1/classes/{id}": {access: "D0:read", path: "/api/v1/classes/{class}", node: nClass, ok: 200},
+		"GET /api/v1/students":     {access: "D1:limited", path: "/api/v1/students?class_id={class}", node: nClass, list: true, ok: 200},
+		"POST /api/v1/students":    {access: "D1:write", path: "/api/v1/students", node: nClass, create: true, ok: 400, bad: newStudentJSON},
+		"POST /api/v1/students/lookup": {access: "D1:read", path: "/api/v1/students/lookup", node: nStudent, ok: 200,
+			body: func(fx *fixtures, p *position) string { return fmt.Sprintf(`{"id_number":%q}`, p.idNumber) }},
+		"GET /api/v1/students/{id}": {access: "D1:read", path: "/api/v1/students/{student}", node: nStudent, ok: 200},
+		"PATCH /api/v1/students/{id}": {access: "D1:write", path: "/api/v1/students/{student}", node: nStudent, ok: 400,
+			bad: func(fx *fixtures, p *position) string { return fmt.Sprintf(`{"name":%q}`, p.student0.Name) }},
+		"POST /api/v1/students/{id}/move": {access: "D1:write", path: "/api/v1/students/{student}/move", node: nStudent, ok: 400,
+			bad: func(fx *fixtures, p *position) string {
+				return fmt.Sprintf(`{"kind":"class","class_id":%d}`, p.student0.ClassID)
+			}},
+		"GET /api/v1/staff":        {access: "D6:read", path: "/api/v1/staff?school_id={school}", node: nSchool, list: true, ok: 200},
+		"POST /api/v1/staff":       {access: "D6:write", path: "/api/v1/staff", node: nSchool, create: true, ok: 400, bad: newStaffJSON},
+		"GET /api/v1/staff/{id}":   {access: "D6:read", path: "/api/v1/staff/{staff}", node: nStaff, ok: 200},
+		"PATCH /api/v1/staff/{id}": {access: "D6:write", path: "/api/v1/staff/{staff}", node: nStaff, ok: 400, bad: sameStaffJSON},
+		"GET /api/v1/agencies":     {access: "D0:read", path: "/api/v1/agencies", ok: 200},
+		"POST /api/v1/agencies": {access: "D0:write", path: "/api/v1/agencies", node: nCityWide, ok: 400,
+			bad: func(*fixtures, *position) string { return `{"kind":"civil_affairs","name":"测试机构"}` }},
+		"GET /api/v1/school-years":        {access: "D0:read", path: "/api/v1/school-years", ok: 200},
+		"GET /api/v1/users":               {access: "role:sysadmin", path: "/api/v1/users", ok: 200},
+		"POST /api/v1/users":              {access: "role:sysadmin", path: "/api/v1/users", ok: 400, bad: newUserJSON},
+		"POST /api/v1/users/{id}/disable": {access: "role:sysadmin", path: "/api/v1/users/{user}/disable", node: nUser, ok: 200},
+		"GET /api/v1/audit":               {access: "D7:read", path: "/api/v1/audit", ok: 200},
+	}
+}
+
+// ---- well-formed bodies aimed at a position --------------------------------
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newSchoolForm(fx *fixtures, p *position) string {
+	return url.Values{"district_id": {itoa(p.district)}, "code": {"TEST-M-01"}, "name": {"矩阵测试学校"}, "type": {"primary"}}.Encode()
+}
+
+func newSchoolJSON(fx *fixtures, p *position) string {
+	return fmt.Sprintf(`{"district_id":%d,"code":"TEST-M-02","name":"矩阵测试学校","type":"primary"}`, p.district)
+}
+
+func sameSchoolForm(fx *fixtures, p *position) string {
+	s := p.school0
+	return url.Values{"district_id": {itoa(s.DistrictID)}, "code": {s.Code}, "name": {s.Name}, "type": {string(s.Type)},
+		"address": {s.Address}}.Encode()
+}
+
+func sameSchoolJSON(fx *fixtures, p *position) string {
+	s := p.school0
+	b, _ := json.Marshal(map[string]any{"district_id": s.DistrictID, "code": s.Code, "name": s.Name, "type": s.Type, "address": s.Address})
+	return string(b)
+}
+
+func newClassForm(fx *fixtures, p *position) string {
+	return url.Values{"school_id": {itoa(p.school)}, "start_year": {"2026"}, "grade": {"1"}, "number": {"42"}}.Encode()
+}
+
+func newClassJSON(fx *fixtures, p *position) string {
+	return fmt.Sprintf(`{"school_id":%d,"start_year":2026,"grade":1,"number":42}`, p.school)
+}
+
+func newStudentForm(fx *fixtures, p *position) string {
+	return url.Values{"class_id": {itoa(p.class)}, "student_no": {"L510403201605017777"}, "name": {"矩阵测试学生"},
+		"gender": {"M"}, "birth_date": {"2016-05-01"}}.Encode()
+}
+
+func newStudentJSON(fx *fixtures, p *position) string {
+	return fmt.Sprintf(`{"class_id":%d,"student_no":"L510403201605017778","name":"矩阵测试学生","gender":"M","birth_date":"2016-05-01"}`, p.class)
+}
+
+func sameStudentForm(fx *fixtures, p *position) string {
+	d := p.student0
+	v := url.Values{"class_id": {itoa(d.ClassID)}, "student_no": {d.StudentNo}, "name": {d.Name}, "gender": {string(d.Gender)},
+		"birth_date": {d.BirthDate}, "id_number": {p.idNumber}}
+	if d.Contact != nil {
+		for _, c := range d.Contact.Categories {
+			v.Add("categories", string(c))
+		}
+		for _, g := range d.Contact.Guardians {
+			v.Add("guardian_name", g.Name)
+			v.Add("guardian_relation", string(g.Relation))
+			v.Add("guardian_phone", g.Phone)
+		}
+	}
+	return v.Encode()
+}
+
+func newStaffForm(fx *fixtures, p *position) string {
+	return url.Values{"school_id": {itoa(p.school)}, "name": {"矩阵测试教师"}, "gender": {"F"}, "posts": {"subject_teacher"}}.Encode()
+}
+
+func newStaffJSON(fx *fixtures, p *position) string {
+	return fmt.Sprintf(`{"school_id":%d,"name":"矩阵测试教师","gender":"F","posts":[{"post":"subject_teacher"}]}`, p.school)
+}
+
+func sameStaffForm(fx *fixtures, p *position) string {
+	s := p.staff0
+	v := url.Values{"school_id": {itoa(s.SchoolID)}, "name": {s.Name}, "gender": {string(s.Gender)}, "phone": {s.Phone}}
+	for _, x := range s.Posts {
+		v.Add("posts", string(x.Post))
+		if x.ClassID != 0 {
+			v.Set("class_id", itoa(x.ClassID))
+		}
+	}
+	return v.Encode()
+}
+
+func sameStaffJSON(fx *fixtures, p *position) string {
+	s := p.staff0
+	posts := []map[string]any{}
+	for _, x := range s.Posts {
+		m := map[string]any{"post": x.Post}
+		if x.ClassID != 0 {
+			m["class_id"] = x.ClassID
+		}
+		posts = append(posts, m)
+	}
+	b, _ := json.Marshal(map[string]any{"school_id": s.SchoolID, "name": s.Name, "gender": s.Gender, "phone": s.Phone, "posts": posts})
+	return string(b)
+}
+
+func newUserForm(*fixtures, *position) string {
+	return url.Values{"username": {"matrix-made"}, "display_name": {"矩阵测试账号"}, "password": {"Matrix-Test-Only-Passw0rd"}}.Encode()
+}
+
+func newUserJSON(*fixtures, *position) string {
+	return `{"username":"matrix-made-api","display_name":"矩阵测试账号","password":"Matrix-Test-Only-Passw0rd","assignments":[]}`
+}
+
+// ---- expectations -------------------------------------------------------------
+
+// caller is one column of the matrix.
+type caller struct {
+	name     string     // username, or "anonymous"
+	role     authz.Role // "" for the anonymous and the unassigned caller
+	anon     bool
+	password string
+}
+
+// allows reports whether a declared access admits the caller, reading the
+// test's own table; an access string it does not know fails the test.
+func allows(t *testing.T, c caller, access string) bool {
+	switch {
+	case access == "public":
+		return true
+	case access == "signed-in":
+		return !c.anon
+	case strings.HasPrefix(access, "role:"):
+		return !c.anon && string(c.role) == strings.TrimPrefix(access, "role:")
+	case len(access) > 3 && access[0] == 'D' && access[2] == ':':
+		class := int(access[1] - '0')
+		level := slices.Index(levelNames, access[3:])
+		if class < 0 || class > 7 || level < 0 {
+			t.Fatalf("unknown access %q", access)
+		}
+		if c.anon || c.role == "" {
+			return false
+		}
+		return accessTable[c.role][class] >= authz.Level(level)
+	}
+	t.Fatalf("unknown access %q: teach the matrix what it means", access)
+	return false
+}
+
+// covers reports whether the caller's assignment reaches the record at pos.
+func covers(c caller, n node, pos string) bool {
+	switch n {
+	case nNone, nUser:
+		return true
+	case nToken, nAsg:
+		return pos == "own"
+	}
+	b := bindingOf[c.role]
+	if c.role == "" {
+		return false
+	}
+	switch n {
+	case nTree:
+		return b == authz.BindCity || b == authz.BindSystem || b == authz.BindDistrict
+	case nCityWide:
+		return b == authz.BindCity || b == authz.BindSystem
+	}
+	switch b {
+	case authz.BindSystem, authz.BindCity:
+		return true
+	case authz.BindDistrict:
+		return pos != "other"
+	case authz.BindSchool:
+		return n != nDistrict && (pos == "own" || pos == "classmate")
+	case authz.BindClass:
+		return (n == nClass || n == nStudent) && pos == "own"
+	}
+	return false
+}
+
+// expectation is what one request must answer.
+type expectation struct {
+	status  []int
+	refused bool   // the request must be refused (send the well-formed body)
+	loc     string // required Location for 303s to the login page
+	why     string
+}
+
+func expect(t *testing.T, c caller, rs routeSpec, access string, api bool, pos string) expectation {
+	if c.anon {
+		switch {
+		case access == "public":
+			st := rs.ok
+			if rs.okAnon != 0 {
+				st = rs.okAnon
+			}
+			return expectation{status: []int{st}, why: "public"}
+		case api:
+			return expectation{status: []int{401}, refused: true, why: "anonymous API call"}
+		default:
+			return expectation{status: []int{303}, refused: true, loc: "/login", why: "anonymous page"}
+		}
+	}
+	if !allows(t, c, access) {
+		return expectation{status: []int{404}, refused: true, why: "the role may not use " + access}
+	}
+	if covers(c, rs.node, pos) {
+		return expectation{status: []int{rs.ok}, why: "allowed, in scope"}
+	}
+	switch {
+	case rs.list:
+		return expectation{status: []int{200}, why: "a list filtered to a place out of scope: empty"}
+	case rs.classBoundList && bindingOf[c.role] == authz.BindClass:
+		return expectation{status: []int{200}, why: "a class-bound role lists its own classes only"}
+	case rs.create:
+		return expectation{status: []int{400, 404}, refused: true, why: "creating under a parent out of scope"}
+	}
+	return expectation{status: []int{404}, refused: true, why: "out of scope"}
+}
+
+// ---- the matrix -----------------------------------------------------------------
+
+func TestAccessMatrix(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		specs := routeSpecs()
+		routes := e.srv.Routes()
+
+		// Every route has a row, every row a route, and each route declares
+		// the access its row expects.
+		seen := map[string]bool{}
+		for _, ri := range routes {
+			key := ri.Method + " " + ri.Pattern
+			seen[key] = true
+			rs, ok := specs[key]
+			if !ok {
+				t.Errorf("route %s (access %s) has no row in the access matrix: add one to routeSpecs", key, ri.Access)
+				continue
+			}
+			if rs.access != ri.Access {
+				t.Errorf("route %s declares access %s; the matrix expects %s", key, ri.Access, rs.access)
+			}
+		}
+		for key := range specs {
+			if !seen[key] {
+				t.Errorf("matrix row %s has no route: remove it or restore the route", key)
+			}
+		}
+
+		// The administration routes aim at a throwaway account with one
+		// assignment and a token.
+		_, targetID, _ := e.newUser(t, "matrix-target", authz.At(authz.Teacher, e.fx.targets.TeamClass))
+		asgs, err := e.st.Assignments(ctx, targetID)
+		must(t, err)
+		teacherAsg, err := e.st.Assignments(ctx, e.fx.users["teacher"])
+		must(t, err)
+		newToken := func(uid int64) int64 {
+			_, hash := auth.NewToken()
+			id, err := e.st.CreateToken(ctx, store.SystemActor, uid, "matrix", hash, time.Now().Add(time.Hour))
+			must(t, err)
+			return id
+		}
+		targetToken := newToken(targetID)
+
+		callers := []caller{{name: "anonymous", anon: true}}
+		for _, a := range seed.Accounts {
+			if _, ok := accessTable[a.Role]; !ok {
+				t.Fatalf("demo account %s has role %s, which the matrix does not know", a.Username, a.Role)
+			}
+			callers = append(callers, caller{name: a.Username, role: a.Role, password: seed.DemoPassword})
+		}
+		callers = append(callers, caller{name: noAssignUser, password: seed.DemoPassword})
+
+		for _, c := range callers {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				var cl *client
+				ownToken := targetToken
+				if c.anon {
+					cl = newClient(t, e.ts.URL)
+				} else {
+					cl = e.as(t, c.name)
+					ownToken = newToken(e.fx.users[c.name])
+				}
+				posOf := func(name string) *position {
+					switch name {
+					case "classmate":
+						return e.fx.classmate
+					case "sibling":
+						return e.fx.sibling
+					case "other":
+						return e.fx.other
+					}
+					if c.role == authz.Teacher {
+						return e.fx.ownTeam
+					}
+					return e.fx.own
+				}
+				requests := 0
+				for _, ri := range routes {
+					rs, ok := specs[ri.Method+" "+ri.Pattern]
+					if !ok {
+						continue
+					}
+					for _, pos := range positionsFor(rs.node) {
+						p := posOf(pos)
+						path := strings.NewReplacer(
+							"{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
+							"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{user}", itoa(targetID),
+						).Replace(rs.path)
+						switch {
+						case pos == "own":
+							path = strings.ReplaceAll(path, "{token}", itoa(ownToken))
+							path = strings.ReplaceAll(path, "{asg}", itoa(asgs[0].ID))
+						default:
+							path = strings.ReplaceAll(path, "{token}", itoa(targetToken))
+							path = strings.ReplaceAll(path, "{asg}", itoa(teacherAsg[0].ID))
+						}
+						want := expect(t, c, rs, ri.Access, ri.API, pos)
+						var body []byte
+						switch {
+						case rs.body != nil:
+							body = []byte(rs.body(e.fx, p))
+						case want.refused && rs.bad != nil:
+							body = []byte(rs.bad(e.fx, p))
+						}
+						ctype := ""
+						if ri.Method != "GET" {
+							ctype = "application/json"
+							if rs.form {
+								ctype = "application/x-www-form-urlencoded"
+							}
+						}
+						rc := cl
+						if rs.fresh && !c.anon {
+							rc = e.fresh(t, c.name, c.password)
+						}
+						r := rc.do(ri.Method, path, body, ctype, nil)
+						requests++
+						checkHeaders(t, r)
+						where := fmt.Sprintf("%s as %s at %s (%s)", r, c.name, pos, want.why)
+						if !slices.Contains(want.status, r.status) {
+							if r.status == http.StatusForbidden {
+								t.Errorf("%s: 403 reveals that the record exists; want %v", where, want.status)
+							} else {
+								t.Errorf("%s: want %v", where, want.status)
+							}
+							continue
+						}
+						if want.loc != "" {
+							if got := r.header.Get("Location"); got != want.loc {
+								t.Errorf("%s: redirects to %q, want %q", where, got, want.loc)
+							}
+						}
+						if ri.API && r.status >= 400 {
+							er := errorShape(t, r)
+							if want.refused && rs.create && r.status == 400 && !slices.ContainsFunc(er.Details, func(d errDetail) bool { return d.Code == "err.out_of_scope" }) {
+								t.Errorf("%s: a create under a parent out of scope must be refused for its scope (err.out_of_scope), got %+v", where, er.Details)
+							}
+						}
+						if leak := leaked(c, e.fx, r.body); leak != "" {
+							t.Errorf("%s: the response holds %q, which the caller may not see", where, leak)
+						}
+					}
+				}
+				t.Logf("%d requests", requests)
+			})
+		}
+	})
+}
+
+// leaked returns a name in body that the caller must not receive: any
+// pupil's name for a role without the roster, and every name of a place
+// its assignment does not reach.
+func leaked(c caller, fx *fixtures, body []byte) string {
+	roster := !c.anon && c.role != "" && accessTable[c.role][authz.D1] >= authz.Limited
+	all := []*position{fx.own, fx.ownTeam, fx.classmate, fx.sibling, fx.other}
+	if !roster {
+		for _, p := range all {
+			if n := containsAny(body, p.students); n != "" {
+				return n
+			}
+		}
+	}
+	for _, p := range []*position{fx.classmate, fx.sibling, fx.other} {
+		if covers(c, nStudent, p.name) {
+			continue
+		}
+		for _, names := range [][]string{p.students, p.staffNames, p.structure} {
+			if n := containsAny(body, names); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
+}
