@@ -112,8 +112,8 @@ const (
 // the access-matrix test reads it.
 var Table = map[Role][numClasses]Level{
 	//                 D0         D1         D2         D3         D4         D5         D6     D7
-	SysAdmin:         {Read, None, None, None, None, None, None, None},
-	Auditor:          {Read, None, None, None, None, None, None, Read}, // D1 "ids only": the ids in audit entries, no roster
+	SysAdmin:         {Limited, None, None, None, None, None, None, None}, // D0 "R structure": names and ids of the tree (to assign accounts), no counts
+	Auditor:          {Read, None, None, None, None, None, None, Read},    // D1 "ids only": the ids in audit entries, no roster
 	CityOfficial:     {Write, Addressed, Addressed, Aggregate, Aggregate, Addressed, Read, None},
 	DistrictOfficial: {Write, Addressed, Addressed, Aggregate, Aggregate, Addressed, Read, None},
 	Principal:        {Read, Read, Read, Read, None, Limited, Read, None},

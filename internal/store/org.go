@@ -611,3 +611,53 @@ func (s *Store) NodeLabel(ctx context.Context, a authz.Assignment) (string, erro
 
 // Cat returns the count of one category by name (templates).
 func (c Counts) Cat(name string) int { return c.Categories[model.Category(name)] }
+
+// Attention counts what needs doing in a set of classes: pupils with no
+// guardian on record (home visits and emergencies need one). Scope applies.
+func (s *Store) PupilsWithoutGuardian(ctx context.Context, sc authz.Scope, classIDs []int64) (map[int64]int, error) {
+	out := map[int64]int{}
+	if len(classIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT st.class_id, COUNT(*) FROM students st
+		WHERE st.status = 'enrolled' AND `+scopePred(sc, "st.district_id", "st.school_id", "st.class_id")+`
+		AND `+scopePred(authz.Scope{Classes: classIDs}, "", "", "st.class_id")+`
+		AND NOT EXISTS (SELECT 1 FROM guardians g WHERE g.student_id = st.id)
+		GROUP BY st.class_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: pupils without guardian: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// AccountHealth summarises accounts for the administrator's home page.
+type AccountHealth struct {
+	Total, Disabled, WithoutMFA, NeverSignedIn int
+}
+
+// AccountHealth counts accounts by state.
+func (s *Store) AccountHealth(ctx context.Context) (AccountHealth, error) {
+	var h AccountHealth
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN disabled = 1 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN totp_enabled = 0 AND disabled = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN last_login_at = 0 AND disabled = 0 THEN 1 ELSE 0 END), 0) FROM users`).
+		Scan(&h.Total, &h.Disabled, &h.WithoutMFA, &h.NeverSignedIn)
+	return h, err
+}
+
+// FailedLoginsSince counts failed sign-ins since t (the auditor's home).
+func (s *Store) FailedLoginsSince(ctx context.Context, t time.Time) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM audit_log WHERE action = ? AND at >= ?"), "auth.login_failed", t.UnixMilli()).Scan(&n)
+	return n, err
+}

@@ -158,3 +158,36 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 	}
 	return s.html(w, c, "audit.html", "audit.title", nil, map[string]any{"Entries": es, "F": f, "Next": next})
 }
+
+// nodesPage lets an administrator find the id of a district, school, class
+// or agency to bind an account to: names and ids only, no counts (the
+// administrator reads structure, not aggregates).
+func (s *Server) nodesPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	ctx := r.Context()
+	city := authz.Scope{City: true}
+	ds, err := s.store.ListDistricts(ctx, city)
+	if err != nil {
+		return err
+	}
+	ags, err := s.store.ListAgencies(ctx)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query().Get("q")
+	data := map[string]any{"Districts": ds, "Agencies": ags, "Q": q}
+	if q != "" {
+		schools, _, err := s.store.ListSchools(ctx, city, store.SchoolFilter{Query: q, Limit: 20})
+		if err != nil {
+			return err
+		}
+		data["Schools"] = schools
+		if len(schools) == 1 {
+			classes, err := s.store.ListClasses(ctx, city, schools[0].ID)
+			if err != nil {
+				return err
+			}
+			data["Classes"] = classes
+		}
+	}
+	return s.html(w, c, "nodes.html", "nodes.title", nil, data)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"huhang/internal/authz"
 	"huhang/internal/model"
@@ -110,6 +111,29 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 			return err
 		}
 		data["Classes"] = cls
+		// Who has no guardian on record — only for roles that read the
+		// roster's contact data of these classes.
+		if d2 := c.scope(authz.D2, authz.Read); len(d2.Classes) > 0 {
+			missing, err := s.store.PupilsWithoutGuardian(ctx, d2, d2.Classes)
+			if err != nil {
+				return err
+			}
+			data["NoGuardian"] = missing
+		}
+	}
+	if c.sub.Has(authz.SysAdmin) {
+		h, err := s.store.AccountHealth(ctx)
+		if err != nil {
+			return err
+		}
+		data["Accounts"] = h
+	}
+	if c.sub.Can(authz.Need{Class: authz.D7, Level: authz.Read}) {
+		n, err := s.store.FailedLoginsSince(ctx, s.now().Add(-24*time.Hour))
+		if err != nil {
+			return err
+		}
+		data["FailedLogins"] = n
 	}
 	return s.html(w, c, "home.html", "home.title", nil, data)
 }

@@ -42,7 +42,7 @@ const (
 // matrix does not take its expectations from the code it tests.
 var accessTable = map[authz.Role][8]authz.Level{
 	//                  D0  D1   D2   D3   D4   D5   D6   D7
-	authz.SysAdmin:         {lR, lN, lN, lN, lN, lN, lN, lN},
+	authz.SysAdmin:         {lL, lN, lN, lN, lN, lN, lN, lN}, // "R structure": names and ids, no counts
 	authz.Auditor:          {lR, lN, lN, lN, lN, lN, lN, lR},
 	authz.CityOfficial:     {lW, lAd, lAd, lAg, lAg, lAd, lR, lN},
 	authz.DistrictOfficial: {lW, lAd, lAd, lAg, lAg, lAd, lR, lN},
@@ -195,6 +195,7 @@ func routeSpecs() map[string]routeSpec {
 
 		// Administration and audit.
 		"GET /admin/users":                {access: "role:sysadmin", path: "/admin/users", ok: 200},
+		"GET /admin/nodes":                {access: "role:sysadmin", path: "/admin/nodes", ok: 200},
 		"POST /admin/users":               {access: "role:sysadmin", path: "/admin/users", form: true, ok: 400, bad: newUserForm},
 		"GET /admin/users/{id}":           {access: "role:sysadmin", path: "/admin/users/{user}", node: nUser, ok: 200},
 		"POST /admin/users/{id}/disable":  {access: "role:sysadmin", path: "/admin/users/{user}/disable", node: nUser, form: true, ok: 303},

@@ -64,6 +64,7 @@ func (s *Server) routeTable() []route {
 		// Administration (accounts only, never children's data) and audit.
 		{method: "GET", pattern: "/admin/users", access: role(authz.SysAdmin), h: s.usersPage},
 		{method: "POST", pattern: "/admin/users", access: role(authz.SysAdmin), h: s.userCreate},
+		{method: "GET", pattern: "/admin/nodes", access: role(authz.SysAdmin), h: s.nodesPage},
 		{method: "GET", pattern: "/admin/users/{id}", access: role(authz.SysAdmin), h: s.userPage},
 		{method: "POST", pattern: "/admin/users/{id}/disable", access: role(authz.SysAdmin), h: s.userDisable},
 		{method: "POST", pattern: "/admin/users/{id}/enable", access: role(authz.SysAdmin), h: s.userEnable},
