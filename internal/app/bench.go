@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		keep       bool
 		serverLog  string
 		loadSeed   uint64
+		cpuProfile string
 	)
 	c, err := parse("bench", args, stderr, func(fs *flag.FlagSet) {
 		fset = fs
@@ -61,6 +63,14 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		fs.BoolVar(&keep, "keep", false, "keep the temporary data directory")
 		fs.StringVar(&serverLog, "server-log", "", "in-process: write the server's request log to this file (default: formatted, then discarded)")
 		fs.Uint64Var(&loadSeed, "load-seed", 1, "seed of the page sampling and the clients' page sequences")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process during the load (in-process: server and clients; go tool pprof)")
+		// Common flags that mean something else here.
+		if f := fs.Lookup("data"); f != nil {
+			f.Usage, f.DefValue = "data directory to load the demo city into (default: a fresh temporary directory, removed afterwards unless --keep; ignored with --target)", ""
+		}
+		if f := fs.Lookup("addr"); f != nil {
+			f.Usage, f.DefValue = "not used: the in-process server listens on 127.0.0.1 on a free port", ""
+		}
 	})
 	if err != nil {
 		return err
@@ -81,7 +91,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	rep := &bench.Report{StartedAt: time.Now().UTC(), Command: "huhang bench " + strings.Join(args, " "), Machine: bench.DescribeMachine()}
+	rep := &bench.Report{StartedAt: time.Now().UTC(), Command: strings.TrimSpace("huhang bench " + strings.Join(args, " ")), Machine: bench.DescribeMachine()}
 	rep.Config = bench.RunConfig{Clients: clients, WarmupS: warmup.Seconds(), DurationS: duration.Seconds(), Mix: mix, Seed: loadSeed}
 	progress := stderr
 
@@ -194,6 +204,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	rep.Memory.BeforeRSSMB, rep.Memory.BeforeHWMMB = bench.MB(before.RSS), bench.MB(before.HWM)
 
 	// Sign in and find the pages each account may open.
+	fmt.Fprintf(progress, "signing in as %s and listing their pages (the server allows 10 logins a minute per address; a 429 is waited out) …\n", accounts)
 	setup := bench.NewClient(60 * time.Second)
 	defer setup.CloseIdleConnections()
 	var accs []bench.Account
@@ -229,8 +240,44 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if memErr == nil {
 		sampler = bench.StartRSSSampler(serverPID, 250*time.Millisecond)
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	cpu0, cpuErr := bench.ReadProcCPU(serverPID)
+	self0, _ := bench.ReadProcCPU(os.Getpid())
+	m0, _ := bench.ReadMachineCPU()
+	t0 := time.Now()
 	res, runErr := bench.Run(ctx, bench.LoadConfig{BaseURL: base, Accounts: accs, Clients: clients,
 		Warmup: warmup, Duration: duration, Mix: mix, Seed: loadSeed})
+	wall := time.Since(t0)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	cpu1, err := bench.ReadProcCPU(serverPID)
+	self1, _ := bench.ReadProcCPU(os.Getpid())
+	m1, _ := bench.ReadMachineCPU()
+	if cpuErr == nil {
+		cpuErr = err
+	}
+	if cpuErr != nil {
+		rep.CPU.Error = cpuErr.Error()
+	} else if res != nil {
+		rep.CPU = bench.CPU{WallS: round2(wall.Seconds()), ServerS: round2((cpu1 - cpu0).Seconds()),
+			Requests: res.Requests() + res.WarmupCount}
+		if serverPID != os.Getpid() {
+			rep.CPU.ClientS = round2((self1 - self0).Seconds())
+		}
+		rep.CPU.MachineBusyS = round2((m1.Busy - m0.Busy).Seconds())
+		rep.CPU.StealS = round2((m1.Steal - m0.Steal).Seconds())
+		rep.CPU.OtherS = round2(max(rep.CPU.MachineBusyS-rep.CPU.ServerS-rep.CPU.ClientS, 0))
+	}
 	if sampler != nil {
 		peak, n, err := sampler.Stop()
 		rep.Memory.PeakRSSUnderLoadMB, rep.Memory.Samples = bench.MB(peak), n
@@ -265,6 +312,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 func fileSize(path string) int64 {
 	fi, err := os.Stat(path)
