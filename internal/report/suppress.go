@@ -27,22 +27,23 @@ func Suppressed(n int) bool { return n == Hidden || (n > 0 && n < K) }
 
 // Split protects a total published with its two parts (pupils = girls +
 // boys): if either part is small, both are withheld, or the other part and
-// the total would give it away.
-func Split(total, a, b *int) {
-	if Suppressed(*total) {
-		*a, *b = hide(*a), hide(*b)
-		return
+// the total would give it away. It reports whether it hid anything.
+func Split(total, a, b *int) bool {
+	if Suppressed(*total) || Suppressed(*a) || Suppressed(*b) {
+		na, nb := hide(*a), hide(*b)
+		changed := na != *a || nb != *b
+		*a, *b = na, nb
+		return changed
 	}
-	if Suppressed(*a) || Suppressed(*b) {
-		*a, *b = hide(*a), hide(*b)
-	}
+	return false
 }
 
 // Column protects one column of a table whose total is published elsewhere
 // (a district's schools, a school's classes): when exactly one cell is
 // suppressed, the smallest other non-zero cell is hidden too, so the total
-// minus the shown cells yields only the sum of two hidden cells.
-func Column(cells []*int) {
+// minus the shown cells yields only the sum of two hidden cells. It reports
+// whether it hid anything.
+func Column(cells []*int) bool {
 	var small []int
 	for i, c := range cells {
 		if Suppressed(*c) {
@@ -50,7 +51,7 @@ func Column(cells []*int) {
 		}
 	}
 	if len(small) != 1 {
-		return
+		return false
 	}
 	pick := -1
 	for i, c := range cells {
@@ -63,7 +64,9 @@ func Column(cells []*int) {
 	}
 	if pick >= 0 {
 		*cells[pick] = Hidden
+		return true
 	}
+	return false
 }
 
 func hide(n int) int {

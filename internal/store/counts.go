@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 
 	"huhang/internal/model"
 )
@@ -37,9 +38,21 @@ func scanAggregate() string {
 // group is one counter row's key.
 type group struct{ schoolID, classKey int64 }
 
+// bumpCounters moves the counters' generation on, inside the changing
+// transaction, so every server's cache of published aggregates sees it.
+func (s *Store) bumpCounters(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE counters_version SET gen = gen + 1 WHERE id = 1"); err != nil {
+		return fmt.Errorf("store: bump counters: %w", err)
+	}
+	return nil
+}
+
 // recount recomputes the counters of the given groups from the students
 // table.
 func (s *Store) recount(ctx context.Context, tx *sql.Tx, groups ...group) error {
+	if err := s.bumpCounters(ctx, tx); err != nil {
+		return err
+	}
 	seen := map[group]bool{}
 	for _, g := range groups {
 		if seen[g] {
@@ -62,6 +75,9 @@ func (s *Store) recount(ctx context.Context, tx *sql.Tx, groups ...group) error 
 
 // recountAll rebuilds every counter (after a bulk load).
 func (s *Store) recountAll(ctx context.Context, tx *sql.Tx) error {
+	if err := s.bumpCounters(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM enrolment_counts"); err != nil {
 		return fmt.Errorf("store: recount all: %w", err)
 	}
@@ -89,7 +105,7 @@ func countsFromCounters() string {
 // operators use it; pages never scan.
 func (s *Store) CheckCounts(ctx context.Context) ([]string, error) {
 	load := func(q string) (map[group]string, error) {
-		rows, err := s.read.QueryContext(ctx, q)
+		rows, err := s.readRows(ctx, q)
 		if err != nil {
 			return nil, err
 		}
@@ -129,4 +145,67 @@ func (s *Store) CheckCounts(ctx context.Context) ([]string, error) {
 		}
 	}
 	return diffs, nil
+}
+
+// countCache keeps published (protected) sibling groups between requests.
+// Entries are valid for one counters generation; the first read that sees a
+// new generation drops them all. Keys are bounded by the tree's nodes.
+type countCache struct {
+	mu     sync.Mutex
+	gen    int64
+	groups map[string]map[int64]Counts
+}
+
+const countCacheMax = 10000
+
+// cachedCounts returns the protected group for key, computing it with load
+// when the cache holds no copy for the current generation. The maps it
+// returns are shared: callers must not modify them.
+func (s *Store) cachedCounts(ctx context.Context, key string, load func() (map[int64]Counts, error)) (map[int64]Counts, error) {
+	var gen int64
+	if err := s.readRow(ctx, "SELECT gen FROM counters_version WHERE id = 1").Scan(&gen); err != nil {
+		return nil, fmt.Errorf("store: counters generation: %w", err)
+	}
+	c := &s.counts
+	c.mu.Lock()
+	if c.groups == nil || c.gen != gen || len(c.groups) > countCacheMax {
+		c.gen, c.groups = gen, map[string]map[int64]Counts{}
+	}
+	if g, ok := c.groups[key]; ok {
+		c.mu.Unlock()
+		return g, nil
+	}
+	c.mu.Unlock()
+	g, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.groups[key] = g
+	}
+	c.mu.Unlock()
+	return g, nil
+}
+
+// districtGroup is the protected counts of every district of the city.
+func (s *Store) districtGroup(ctx context.Context) (map[int64]Counts, error) {
+	return s.cachedCounts(ctx, "city", func() (map[int64]Counts, error) {
+		return s.countsBy(ctx, "(district_id * 0)", "district_id", "1=1")
+	})
+}
+
+// schoolGroup is the protected counts of every school of a district.
+func (s *Store) schoolGroup(ctx context.Context, districtID int64) (map[int64]Counts, error) {
+	return s.cachedCounts(ctx, fmt.Sprintf("d%d", districtID), func() (map[int64]Counts, error) {
+		return s.countsBy(ctx, "district_id", "school_id", "district_id = ?", districtID)
+	})
+}
+
+// classGroup is the protected counts of every class of a school (class 0:
+// pupils waiting for a class).
+func (s *Store) classGroup(ctx context.Context, schoolID int64) (map[int64]Counts, error) {
+	return s.cachedCounts(ctx, fmt.Sprintf("s%d", schoolID), func() (map[int64]Counts, error) {
+		return s.countsBy(ctx, "school_id", "class_key", "school_id = ?", schoolID)
+	})
 }

@@ -30,6 +30,18 @@ func TestEnrolmentCountersFollowEveryChange(t *testing.T) {
 			if len(diffs) > 0 {
 				t.Fatalf("%s: counters differ from a scan: %v", step, diffs)
 			}
+			// The published figures come through a cache; each step must
+			// see the change the previous step made.
+			for _, sc := range c.allSchools() {
+				got, err := s.GetSchool(ctx, cityScope, sc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := count(t, s, "students", "school_id = ? AND status = 'enrolled'", sc)
+				if want >= 5 && got.Counts.Students != -1 && got.Counts.Students != want {
+					t.Fatalf("%s: school %d shows %d pupils, %d are enrolled", step, sc, got.Counts.Students, want)
+				}
+			}
 		}
 		check("after the fixture")
 		for i := range 40 {

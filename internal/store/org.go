@@ -48,7 +48,7 @@ type DistrictSummary struct {
 // ListDistricts returns the districts in scope with their aggregates.
 func (s *Store) ListDistricts(ctx context.Context, sc authz.Scope) ([]DistrictSummary, error) {
 	pred := scopePred(sc, "d.id", "", "")
-	rows, err := s.read.QueryContext(ctx, `SELECT d.id, d.code, d.name, d.kind,
+	rows, err := s.readRows(ctx, `SELECT d.id, d.code, d.name, d.kind,
 		(SELECT COUNT(*) FROM schools WHERE district_id = d.id),
 		(SELECT COUNT(*) FROM classes WHERE district_id = d.id)
 		FROM districts d WHERE `+pred+` ORDER BY d.code`)
@@ -68,7 +68,7 @@ func (s *Store) ListDistricts(ctx context.Context, sc authz.Scope) ([]DistrictSu
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.countsBy(ctx, "(district_id * 0)", "district_id", "1=1")
+	counts, err := s.districtGroup(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Store) ListDistricts(ctx context.Context, sc authz.Scope) ([]DistrictSu
 // view of a node takes its row from its whole sibling group, so a count
 // hidden in one table is hidden on the node's own page too.
 func (s *Store) countsBy(ctx context.Context, parent, child, pred string, args ...any) (map[int64]Counts, error) {
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+parent+", "+child+", "+countsFromCounters()+
+	rows, err := s.readRows(ctx, s.q("SELECT "+parent+", "+child+", "+countsFromCounters()+
 		" FROM enrolment_counts WHERE "+pred+" GROUP BY "+parent+", "+child), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: count students by %s: %w", child, err)
@@ -126,51 +126,44 @@ func (s *Store) countsBy(ctx context.Context, parent, child, pred string, args .
 // hides its split, which can create new lone cells, so it repeats until
 // nothing changes.
 func protect(group []*Counts) {
+	cells := make([]*int, len(group))
+	column := func(get func(*Counts) *int) bool {
+		for i, c := range group {
+			cells[i] = get(c)
+		}
+		return report.Column(cells)
+	}
 	for range 8 {
-		before := fmt.Sprint(deref(group))
+		changed := false
 		for _, c := range group {
-			report.Split(&c.Students, &c.Female, &c.Male)
+			changed = report.Split(&c.Students, &c.Female, &c.Male) || changed
 		}
-		column := func(get func(*Counts) *int) {
-			cells := make([]*int, len(group))
-			for i, c := range group {
-				cells[i] = get(c)
-			}
-			report.Column(cells)
-		}
-		column(func(c *Counts) *int { return &c.Students })
-		column(func(c *Counts) *int { return &c.Female })
-		column(func(c *Counts) *int { return &c.Male })
+		changed = column(func(c *Counts) *int { return &c.Students }) || changed
+		changed = column(func(c *Counts) *int { return &c.Female }) || changed
+		changed = column(func(c *Counts) *int { return &c.Male }) || changed
 		for _, k := range model.Categories {
 			vals := make([]int, len(group))
-			cells := make([]*int, len(group))
 			for i, c := range group {
 				vals[i] = c.Categories[k]
 				cells[i] = &vals[i]
 			}
-			report.Column(cells)
-			for i, c := range group {
-				c.Categories[k] = vals[i]
+			if report.Column(cells) {
+				changed = true
+				for i, c := range group {
+					c.Categories[k] = vals[i]
+				}
 			}
 		}
-		if fmt.Sprint(deref(group)) == before {
+		if !changed {
 			return
 		}
 	}
 }
 
-func deref(group []*Counts) []Counts {
-	out := make([]Counts, len(group))
-	for i, c := range group {
-		out[i] = *c
-	}
-	return out
-}
-
 // GetDistrict returns one district in scope, or ErrNotFound.
 func (s *Store) GetDistrict(ctx context.Context, sc authz.Scope, id int64) (DistrictSummary, error) {
 	var d DistrictSummary
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT d.id, d.code, d.name, d.kind,
+	err := s.readRow(ctx, s.q(`SELECT d.id, d.code, d.name, d.kind,
 		(SELECT COUNT(*) FROM schools WHERE district_id = d.id),
 		(SELECT COUNT(*) FROM classes WHERE district_id = d.id)
 		FROM districts d WHERE d.id = ? AND `+scopePred(sc, "d.id", "", "")), id).
@@ -178,7 +171,7 @@ func (s *Store) GetDistrict(ctx context.Context, sc authz.Scope, id int64) (Dist
 	if err != nil {
 		return d, mapErr(err)
 	}
-	counts, err := s.countsBy(ctx, "(district_id * 0)", "district_id", "1=1")
+	counts, err := s.districtGroup(ctx)
 	d.Counts = counts[id]
 	return d, err
 }
@@ -216,11 +209,11 @@ func (s *Store) ListSchools(ctx context.Context, sc authz.Scope, f SchoolFilter)
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM schools s WHERE "+cond), args...).Scan(&total); err != nil {
+	if err := s.readRow(ctx, s.q("SELECT COUNT(*) FROM schools s WHERE "+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count schools: %w", err)
 	}
 	limit, offset := page(f.Limit, f.Offset)
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT s.id, s.district_id, s.code, s.name, s.type, s.address, d.name,
+	rows, err := s.readRows(ctx, s.q(`SELECT s.id, s.district_id, s.code, s.name, s.type, s.address, d.name,
 		(SELECT COUNT(*) FROM classes WHERE school_id = s.id),
 		(SELECT COUNT(*) FROM staff WHERE school_id = s.id AND active = 1)
 		FROM schools s JOIN districts d ON d.id = s.district_id WHERE `+cond+` ORDER BY s.code LIMIT ? OFFSET ?`),
@@ -229,7 +222,6 @@ func (s *Store) ListSchools(ctx context.Context, sc authz.Scope, f SchoolFilter)
 		return nil, 0, fmt.Errorf("store: list schools: %w", err)
 	}
 	var out []SchoolSummary
-	var ids []string
 	for rows.Next() {
 		var x SchoolSummary
 		if err := rows.Scan(&x.ID, &x.DistrictID, &x.Code, &x.Name, &x.Type, &x.Address, &x.DistrictName, &x.Classes, &x.Staff); err != nil {
@@ -237,18 +229,22 @@ func (s *Store) ListSchools(ctx context.Context, sc authz.Scope, f SchoolFilter)
 			return nil, 0, fmt.Errorf("store: list schools: %w", err)
 		}
 		out = append(out, x)
-		ids = append(ids, fmt.Sprint(x.ID))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(out) == 0 {
 		return out, total, err
 	}
-	counts, err := s.countsBy(ctx, "district_id", "school_id", "district_id IN (SELECT district_id FROM schools WHERE id IN ("+strings.Join(ids, ",")+"))")
-	if err != nil {
-		return nil, 0, err
-	}
+	groups := map[int64]map[int64]Counts{}
 	for i := range out {
-		out[i].Counts = counts[out[i].ID]
+		g, ok := groups[out[i].DistrictID]
+		if !ok {
+			var err error
+			if g, err = s.schoolGroup(ctx, out[i].DistrictID); err != nil {
+				return nil, 0, err
+			}
+			groups[out[i].DistrictID] = g
+		}
+		out[i].Counts = g[out[i].ID]
 	}
 	return out, total, nil
 }
@@ -256,7 +252,7 @@ func (s *Store) ListSchools(ctx context.Context, sc authz.Scope, f SchoolFilter)
 // GetSchool returns one school in scope, or ErrNotFound.
 func (s *Store) GetSchool(ctx context.Context, sc authz.Scope, id int64) (SchoolSummary, error) {
 	var x SchoolSummary
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT s.id, s.district_id, s.code, s.name, s.type, s.address, d.name,
+	err := s.readRow(ctx, s.q(`SELECT s.id, s.district_id, s.code, s.name, s.type, s.address, d.name,
 		(SELECT COUNT(*) FROM classes WHERE school_id = s.id),
 		(SELECT COUNT(*) FROM staff WHERE school_id = s.id AND active = 1)
 		FROM schools s JOIN districts d ON d.id = s.district_id WHERE s.id = ? AND `+scopePred(sc, "s.district_id", "s.id", "")), id).
@@ -264,7 +260,7 @@ func (s *Store) GetSchool(ctx context.Context, sc authz.Scope, id int64) (School
 	if err != nil {
 		return x, mapErr(err)
 	}
-	counts, err := s.countsBy(ctx, "district_id", "school_id", "district_id = ?", x.DistrictID)
+	counts, err := s.schoolGroup(ctx, x.DistrictID)
 	x.Counts = counts[id]
 	return x, err
 }
@@ -369,7 +365,7 @@ func scanClass(r interface{ Scan(...any) error }, c *ClassSummary) error {
 // ListClasses returns the classes of a school that are in scope, by grade
 // and number, with aggregates.
 func (s *Store) ListClasses(ctx context.Context, sc authz.Scope, schoolID int64) ([]ClassSummary, error) {
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+classCols+classFrom+" WHERE c.school_id = ? AND "+
+	rows, err := s.readRows(ctx, s.q("SELECT "+classCols+classFrom+" WHERE c.school_id = ? AND "+
 		scopePred(sc, "c.district_id", "c.school_id", "c.id")+" ORDER BY y.start_year DESC, c.grade, c.number"), schoolID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list classes: %w", err)
@@ -387,7 +383,7 @@ func (s *Store) ListClasses(ctx context.Context, sc authz.Scope, schoolID int64)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	counts, err := s.countsBy(ctx, "school_id", "class_key", "school_id = ?", schoolID)
+	counts, err := s.classGroup(ctx, schoolID)
 	if err != nil {
 		return nil, err
 	}
@@ -415,12 +411,12 @@ func (s *Store) ClassesByIDs(ctx context.Context, sc authz.Scope, ids []int64) (
 // GetClass returns one class in scope with its aggregates, or ErrNotFound.
 func (s *Store) GetClass(ctx context.Context, sc authz.Scope, id int64) (ClassSummary, error) {
 	var c ClassSummary
-	err := scanClass(s.read.QueryRowContext(ctx, s.q("SELECT "+classCols+classFrom+" WHERE c.id = ? AND "+
+	err := scanClass(s.readRow(ctx, s.q("SELECT "+classCols+classFrom+" WHERE c.id = ? AND "+
 		scopePred(sc, "c.district_id", "c.school_id", "c.id")), id), &c)
 	if err != nil {
 		return c, mapErr(err)
 	}
-	counts, err := s.countsBy(ctx, "school_id", "class_key", "school_id = ?", c.SchoolID)
+	counts, err := s.classGroup(ctx, c.SchoolID)
 	c.Counts = counts[id]
 	return c, err
 }
@@ -501,7 +497,7 @@ func (s *Store) ensureSchoolYear(ctx context.Context, tx *sql.Tx, startYear int)
 
 // SchoolYears lists the school years, newest first.
 func (s *Store) SchoolYears(ctx context.Context) ([]model.SchoolYear, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT id, start_year, s1_start, s1_end, s2_start, s2_end FROM school_years ORDER BY start_year DESC")
+	rows, err := s.readRows(ctx, "SELECT id, start_year, s1_start, s1_end, s2_start, s2_end FROM school_years ORDER BY start_year DESC")
 	if err != nil {
 		return nil, fmt.Errorf("store: list school years: %w", err)
 	}
@@ -523,7 +519,7 @@ func (s *Store) SchoolYears(ctx context.Context) ([]model.SchoolYear, error) {
 
 // ListAgencies returns the partner agencies (structure, D0).
 func (s *Store) ListAgencies(ctx context.Context) ([]model.Agency, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT id, kind, name FROM agencies ORDER BY id")
+	rows, err := s.readRows(ctx, "SELECT id, kind, name FROM agencies ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("store: list agencies: %w", err)
 	}
@@ -598,13 +594,13 @@ func (s *Store) NodeLabel(ctx context.Context, a authz.Assignment) (string, erro
 	var err error
 	switch authz.BindingOf(a.Role) {
 	case authz.BindDistrict:
-		err = s.read.QueryRowContext(ctx, s.q("SELECT name FROM districts WHERE id = ?"), a.DistrictID).Scan(&name)
+		err = s.readRow(ctx, s.q("SELECT name FROM districts WHERE id = ?"), a.DistrictID).Scan(&name)
 	case authz.BindSchool:
-		err = s.read.QueryRowContext(ctx, s.q("SELECT name FROM schools WHERE id = ?"), a.SchoolID).Scan(&name)
+		err = s.readRow(ctx, s.q("SELECT name FROM schools WHERE id = ?"), a.SchoolID).Scan(&name)
 	case authz.BindClass:
-		err = s.read.QueryRowContext(ctx, s.q("SELECT s.name || ' ' || c.name FROM classes c JOIN schools s ON s.id = c.school_id WHERE c.id = ?"), a.ClassID).Scan(&name)
+		err = s.readRow(ctx, s.q("SELECT s.name || ' ' || c.name FROM classes c JOIN schools s ON s.id = c.school_id WHERE c.id = ?"), a.ClassID).Scan(&name)
 	case authz.BindAgency:
-		err = s.read.QueryRowContext(ctx, s.q("SELECT name FROM agencies WHERE id = ?"), a.AgencyID).Scan(&name)
+		err = s.readRow(ctx, s.q("SELECT name FROM agencies WHERE id = ?"), a.AgencyID).Scan(&name)
 	}
 	return name, mapErr(err)
 }
@@ -619,7 +615,7 @@ func (s *Store) PupilsWithoutGuardian(ctx context.Context, sc authz.Scope, class
 	if len(classIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT st.class_id, COUNT(*) FROM students st
+	rows, err := s.readRows(ctx, `SELECT st.class_id, COUNT(*) FROM students st
 		WHERE st.status = 'enrolled' AND `+scopePred(sc, "st.district_id", "st.school_id", "st.class_id")+`
 		AND `+scopePred(authz.Scope{Classes: classIDs}, "", "", "st.class_id")+`
 		AND NOT EXISTS (SELECT 1 FROM guardians g WHERE g.student_id = st.id)
@@ -647,7 +643,7 @@ type AccountHealth struct {
 // AccountHealth counts accounts by state.
 func (s *Store) AccountHealth(ctx context.Context) (AccountHealth, error) {
 	var h AccountHealth
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*),
+	err := s.readRow(ctx, `SELECT COUNT(*),
 		COALESCE(SUM(CASE WHEN disabled = 1 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN totp_enabled = 0 AND disabled = 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN last_login_at = 0 AND disabled = 0 THEN 1 ELSE 0 END), 0) FROM users`).
@@ -658,6 +654,6 @@ func (s *Store) AccountHealth(ctx context.Context) (AccountHealth, error) {
 // FailedLoginsSince counts failed sign-ins since t (the auditor's home).
 func (s *Store) FailedLoginsSince(ctx context.Context, t time.Time) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM audit_log WHERE action = ? AND at >= ?"), "auth.login_failed", t.UnixMilli()).Scan(&n)
+	err := s.readRow(ctx, s.q("SELECT COUNT(*) FROM audit_log WHERE action = ? AND at >= ?"), "auth.login_failed", t.UnixMilli()).Scan(&n)
 	return n, err
 }

@@ -36,11 +36,11 @@ func (s *Store) ListStaff(ctx context.Context, sc authz.Scope, f StaffFilter) ([
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM staff t WHERE "+cond), args...).Scan(&total); err != nil {
+	if err := s.readRow(ctx, s.q("SELECT COUNT(*) FROM staff t WHERE "+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count staff: %w", err)
 	}
 	limit, offset := page(f.Limit, f.Offset)
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT t.id, t.school_id, t.district_id, t.name, t.gender, t.phone, t.active FROM staff t WHERE "+
+	rows, err := s.readRows(ctx, s.q("SELECT t.id, t.school_id, t.district_id, t.name, t.gender, t.phone, t.active FROM staff t WHERE "+
 		cond+" ORDER BY t.school_id, t.id LIMIT ? OFFSET ?"), append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: list staff: %w", err)
@@ -95,7 +95,7 @@ func (s *Store) postsOf(ctx context.Context, q queryer, pred string, args ...any
 // GetStaff returns one staff member in scope, or ErrNotFound.
 func (s *Store) GetStaff(ctx context.Context, sc authz.Scope, id int64) (model.Staff, error) {
 	var x model.Staff
-	err := s.read.QueryRowContext(ctx, s.q("SELECT t.id, t.school_id, t.district_id, t.name, t.gender, t.phone, t.active FROM staff t WHERE t.id = ? AND "+
+	err := s.readRow(ctx, s.q("SELECT t.id, t.school_id, t.district_id, t.name, t.gender, t.phone, t.active FROM staff t WHERE t.id = ? AND "+
 		scopePred(sc, "t.district_id", "t.school_id", "")), id).Scan(&x.ID, &x.SchoolID, &x.DistrictID, &x.Name, &x.Gender, &x.Phone, &x.Active)
 	if err != nil {
 		return x, mapErr(err)

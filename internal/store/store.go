@@ -55,6 +55,8 @@ type Store struct {
 	auditAlg audit.Algorithm
 	log      *slog.Logger
 	now      func() time.Time
+	counts   countCache
+	stmts    stmtCache
 }
 
 // Open connects, migrates and checks the database.
@@ -115,7 +117,17 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	// Go-side queue beats SQLITE_BUSY retries.
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	// Switching a new file to WAL needs a moment of exclusive access and
+	// answers SQLITE_BUSY without waiting when another process is doing
+	// the same; retry briefly (processes starting together).
+	for attempt := 0; ; attempt++ {
+		err = w.PingContext(ctx)
+		if err == nil || attempt == 50 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
 		w.Close()
 		return fmt.Errorf("store: open sqlite %s: %w", cfg.SQLitePath, err)
 	}
@@ -180,6 +192,7 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	s.stmts.close()
 	var errs []error
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())

@@ -103,11 +103,11 @@ func (s *Store) ListStudents(ctx context.Context, a Actor, sc authz.Scope, f Stu
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM students st WHERE "+cond), args...).Scan(&total); err != nil {
+	if err := s.readRow(ctx, s.q("SELECT COUNT(*) FROM students st WHERE "+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count students: %w", err)
 	}
 	limit, offset := page(f.Limit, f.Offset)
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+studentRowCols+studentFrom+" WHERE "+cond+
+	rows, err := s.readRows(ctx, s.q("SELECT "+studentRowCols+studentFrom+" WHERE "+cond+
 		" ORDER BY c.grade, c.number, st.student_no LIMIT ? OFFSET ?"), append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: list students: %w", err)
@@ -228,7 +228,7 @@ func (s *Store) FindStudentByIDNumber(ctx context.Context, sc authz.Scope, idNum
 		return 0, &ValidationError{Fields: []FieldError{{"id_number", "err.id_number"}}}
 	}
 	var id int64
-	err := s.read.QueryRowContext(ctx, s.q("SELECT id FROM students st WHERE id_number_bidx = ? AND "+
+	err := s.readRow(ctx, s.q("SELECT id FROM students st WHERE id_number_bidx = ? AND "+
 		scopePred(sc, "st.district_id", "st.school_id", "st.class_id")), s.keys.BlindIndex(blindDomain, n)).Scan(&id)
 	return id, mapErr(err)
 }
@@ -744,7 +744,7 @@ func (s *Store) MoveStudent(ctx context.Context, a Actor, sc authz.Scope, id int
 // class (so the receiving school sees them on its home page).
 func (s *Store) UnplacedStudents(ctx context.Context, sc authz.Scope, schoolID int64) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM students st WHERE st.school_id = ? AND st.class_id IS NULL AND st.status = 'enrolled' AND "+
+	err := s.readRow(ctx, s.q("SELECT COUNT(*) FROM students st WHERE st.school_id = ? AND st.class_id IS NULL AND st.status = 'enrolled' AND "+
 		scopePred(sc, "st.district_id", "st.school_id", "")), schoolID).Scan(&n)
 	return n, err
 }

@@ -47,7 +47,7 @@ func scanUser(r interface{ Scan(...any) error }) (User, error) {
 
 // UserByUsername finds an account by its (case-insensitive) name.
 func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, s.q("SELECT "+userCols+" FROM users WHERE username = ?"), NormalizeUsername(username)))
+	u, err := scanUser(s.readRow(ctx, s.q("SELECT "+userCols+" FROM users WHERE username = ?"), NormalizeUsername(username)))
 	if err != nil {
 		return u, mapErr(err)
 	}
@@ -57,7 +57,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (User, erro
 
 // UserByID finds an account by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, s.q("SELECT "+userCols+" FROM users WHERE id = ?"), id))
+	u, err := scanUser(s.readRow(ctx, s.q("SELECT "+userCols+" FROM users WHERE id = ?"), id))
 	if err != nil {
 		return u, mapErr(err)
 	}
@@ -88,11 +88,11 @@ func (s *Store) ListUsers(ctx context.Context, query string, offset, limit int) 
 		cond, args = "(username LIKE ? OR display_name LIKE ?)", []any{likeArg(q), likeArg(q)}
 	}
 	var total int
-	if err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM users WHERE "+cond), args...).Scan(&total); err != nil {
+	if err := s.readRow(ctx, s.q("SELECT COUNT(*) FROM users WHERE "+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count users: %w", err)
 	}
 	limit, offset = page(limit, offset)
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+userCols+" FROM users WHERE "+cond+" ORDER BY username LIMIT ? OFFSET ?"), append(args, limit, offset)...)
+	rows, err := s.readRows(ctx, s.q("SELECT "+userCols+" FROM users WHERE "+cond+" ORDER BY username LIMIT ? OFFSET ?"), append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: list users: %w", err)
 	}
@@ -117,7 +117,7 @@ func (s *Store) ListUsers(ctx context.Context, query string, offset, limit int) 
 // CountUsers returns how many accounts exist (first-start bootstrap).
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n)
+	err := s.readRow(ctx, "SELECT COUNT(*) FROM users").Scan(&n)
 	return n, err
 }
 
@@ -168,7 +168,7 @@ func (s *Store) CreateUser(ctx context.Context, a Actor, in NewUser) (int64, err
 
 // Assignments returns a user's role assignments.
 func (s *Store) Assignments(ctx context.Context, userID int64) ([]authz.Assignment, error) {
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT id, role, COALESCE(district_id, 0), COALESCE(school_id, 0),
+	rows, err := s.readRows(ctx, s.q(`SELECT id, role, COALESCE(district_id, 0), COALESCE(school_id, 0),
 		COALESCE(class_id, 0), COALESCE(agency_id, 0) FROM assignments WHERE user_id = ? ORDER BY id`), userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: assignments of %d: %w", userID, err)
@@ -415,7 +415,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 func (s *Store) SessionByHash(ctx context.Context, tokenHash []byte) (Session, error) {
 	var x Session
 	var c, l int64
-	err := s.read.QueryRowContext(ctx, s.q("SELECT user_id, created_at, last_seen_at, mfa_done FROM sessions WHERE token_hash = ?"), tokenHash).
+	err := s.readRow(ctx, s.q("SELECT user_id, created_at, last_seen_at, mfa_done FROM sessions WHERE token_hash = ?"), tokenHash).
 		Scan(&x.UserID, &c, &l, &x.MFADone)
 	x.CreatedAt, x.LastSeenAt = fromMS(c), fromMS(l)
 	return x, mapErr(err)
@@ -481,7 +481,7 @@ func (s *Store) CreateToken(ctx context.Context, a Actor, userID int64, name str
 // UserIDByToken resolves a live API token.
 func (s *Store) UserIDByToken(ctx context.Context, hash []byte) (int64, error) {
 	var id, tokenID, exp int64
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT t.user_id, t.id, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+	err := s.readRow(ctx, s.q(`SELECT t.user_id, t.id, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0`), hash).Scan(&id, &tokenID, &exp)
 	if err != nil {
 		return 0, mapErr(err)
@@ -494,7 +494,7 @@ func (s *Store) UserIDByToken(ctx context.Context, hash []byte) (int64, error) {
 
 // ListTokens returns a user's tokens.
 func (s *Store) ListTokens(ctx context.Context, userID int64) ([]APIToken, error) {
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT id, user_id, name, created_at, expires_at, last_used_at, revoked FROM api_tokens WHERE user_id = ? ORDER BY id DESC"), userID)
+	rows, err := s.readRows(ctx, s.q("SELECT id, user_id, name, created_at, expires_at, last_used_at, revoked FROM api_tokens WHERE user_id = ? ORDER BY id DESC"), userID)
 	if err != nil {
 		return nil, err
 	}

@@ -28,3 +28,11 @@ SELECT school_id, MIN(district_id), COALESCE(class_id, 0), COUNT(*),
 	SUM(CASE WHEN (categories & 16) <> 0 THEN 1 ELSE 0 END),
 	SUM(CASE WHEN (categories & 32) <> 0 THEN 1 ELSE 0 END)
 FROM students WHERE status = 'enrolled' GROUP BY school_id, COALESCE(class_id, 0);
+
+-- A generation number bumped with every counter change, so servers can
+-- cache published aggregates and know when they are stale.
+CREATE TABLE counters_version (
+	id  INTEGER PRIMARY KEY,
+	gen BIGINT NOT NULL
+);
+INSERT INTO counters_version (id, gen) VALUES (1, 0);
