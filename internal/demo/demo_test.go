@@ -14,37 +14,6 @@ import (
 	"huhang/internal/model"
 )
 
-func TestGradeName(t *testing.T) {
-	tests := []struct {
-		grade int
-		want  string
-	}{
-		{-3, ""}, {-2, "小班"}, {-1, "中班"}, {0, "大班"},
-		{1, "一年级"}, {2, "二年级"}, {3, "三年级"}, {4, "四年级"}, {5, "五年级"}, {6, "六年级"},
-		{7, "初一"}, {8, "初二"}, {9, "初三"},
-		{10, "高一"}, {11, "高二"}, {12, "高三"}, {13, ""},
-	}
-	for _, tt := range tests {
-		if got := GradeName(tt.grade); got != tt.want {
-			t.Errorf("GradeName(%d) = %q, want %q", tt.grade, got, tt.want)
-		}
-	}
-}
-
-func TestClassNameJoinsGradeAndNumber(t *testing.T) {
-	tests := []struct {
-		grade, n int
-		want     string
-	}{
-		{3, 2, "三年级(2)班"}, {8, 1, "初二(1)班"}, {10, 3, "高一(3)班"}, {-2, 1, "小班(1)班"}, {0, 12, "大班(12)班"}, {14, 1, ""},
-	}
-	for _, tt := range tests {
-		if got := ClassName(tt.grade, tt.n); got != tt.want {
-			t.Errorf("ClassName(%d, %d) = %q, want %q", tt.grade, tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestChineseNumerals(t *testing.T) {
 	tests := []struct {
 		n    int
@@ -473,7 +442,7 @@ func (c *checker) Class(k model.Class) error {
 	if k.SchoolID != c.school.ID || k.DistrictID != c.school.DistrictID || k.SchoolYearID != 0 {
 		c.fail(ruleOrder, "class %d of school %d/%d emitted in school %d", k.ID, k.SchoolID, k.DistrictID, c.school.ID)
 	}
-	if !c.school.Type.TeachesGrade(k.Grade) || k.Name != ClassName(k.Grade, k.Number) {
+	if !c.school.Type.TeachesGrade(k.Grade) || k.Name != model.ClassName(k.Grade, k.Number) {
 		c.fail(ruleOrder, "class %q grade %d in a %s school", k.Name, k.Grade, c.school.Type)
 	}
 	c.classes[k.ID] = k

@@ -59,7 +59,7 @@ func (g *generator) school(sink Sink, p *schoolPlan) error {
 			}
 			size = min(hi, max(lo, size+g.r.intn(5)-2))
 			g.classID++
-			c := model.Class{ID: g.classID, SchoolID: sid, DistrictID: did, Grade: grade, Number: j + 1, Name: ClassName(grade, j+1)}
+			c := model.Class{ID: g.classID, SchoolID: sid, DistrictID: did, Grade: grade, Number: j + 1, Name: model.ClassName(grade, j+1)}
 			if err := sink.Class(c); err != nil {
 				g.classID--
 				return fmt.Errorf("demo: class %d: %w", c.ID, err)

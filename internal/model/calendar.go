@@ -55,15 +55,17 @@ var gradeNames = map[int]string{
 	7: "初一", 8: "初二", 9: "初三", 10: "高一", 11: "高二", 12: "高三",
 }
 
-// GradeName returns the Chinese name of a grade level (see SchoolType.Grades).
-func GradeName(grade int) string {
-	if n, ok := gradeNames[grade]; ok {
-		return n
-	}
-	return strconv.Itoa(grade)
-}
+// GradeName returns the Chinese name of a grade level (see
+// SchoolType.Grades): 小班, 中班, 大班; 一年级 … 六年级; 初一 … 初三 (also in
+// nine- and twelve-year schools); 高一 … 高三. Any other grade yields "".
+func GradeName(grade int) string { return gradeNames[grade] }
 
-// ClassName is the conventional class name, e.g. "三年级(2)班".
+// ClassName is the conventional class name, e.g. "三年级(2)班"; "" for a
+// grade that does not exist.
 func ClassName(grade, number int) string {
-	return GradeName(grade) + "(" + strconv.Itoa(number) + ")班"
+	g := GradeName(grade)
+	if g == "" {
+		return ""
+	}
+	return g + "(" + strconv.Itoa(number) + ")班"
 }

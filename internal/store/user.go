@@ -97,6 +97,7 @@ func (s *Store) ListUsers(ctx context.Context, query string, offset, limit int) 
 		return nil, 0, fmt.Errorf("store: list users: %w", err)
 	}
 	var out []User
+	var ids []string
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
@@ -104,14 +105,35 @@ func (s *Store) ListUsers(ctx context.Context, query string, offset, limit int) 
 			return nil, 0, err
 		}
 		out = append(out, u)
+		ids = append(ids, strconv.FormatInt(u.ID, 10))
 	}
 	rows.Close()
-	for i := range out {
-		if out[i].Assignments, err = s.Assignments(ctx, out[i].ID); err != nil {
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, total, err
+	}
+	// One query for the page's assignments, not one per user.
+	arows, err := s.read.QueryContext(ctx, `SELECT user_id, id, role, COALESCE(district_id, 0), COALESCE(school_id, 0),
+		COALESCE(class_id, 0), COALESCE(agency_id, 0) FROM assignments WHERE user_id IN (`+strings.Join(ids, ",")+`) ORDER BY id`)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: list assignments: %w", err)
+	}
+	defer arows.Close()
+	byUser := map[int64][]authz.Assignment{}
+	for arows.Next() {
+		var uid int64
+		var x authz.Assignment
+		if err := arows.Scan(&uid, &x.ID, &x.Role, &x.DistrictID, &x.SchoolID, &x.ClassID, &x.AgencyID); err != nil {
 			return nil, 0, err
 		}
+		byUser[uid] = append(byUser[uid], x)
 	}
-	return out, total, rows.Err()
+	for i := range out {
+		out[i].Assignments = byUser[out[i].ID]
+		if out[i].Assignments == nil {
+			out[i].Assignments = []authz.Assignment{}
+		}
+	}
+	return out, total, arows.Err()
 }
 
 // CountUsers returns how many accounts exist (first-start bootstrap).
