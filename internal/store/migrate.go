@@ -130,7 +130,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.log.Info("migration applied", "version", m.version, "name", m.name)
+		s.log.Info("migration applied", "version", m.version, "file", m.name)
 	}
 	return nil
 }
