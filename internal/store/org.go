@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -656,4 +657,44 @@ func (s *Store) FailedLoginsSince(ctx context.Context, t time.Time) (int, error)
 	var n int
 	err := s.readRow(ctx, s.q("SELECT COUNT(*) FROM audit_log WHERE action = ? AND at >= ?"), "auth.login_failed", t.UnixMilli()).Scan(&n)
 	return n, err
+}
+
+// DistrictInput is what a caller may set on a district.
+type DistrictInput struct {
+	Code string             `json:"code"`
+	Name string             `json:"name"`
+	Kind model.DistrictKind `json:"kind"`
+}
+
+// CreateDistrict adds a district or county to the city; only a caller whose
+// structure-write scope is the whole city may.
+func (s *Store) CreateDistrict(ctx context.Context, a Actor, sc authz.Scope, in DistrictInput) (int64, error) {
+	var v ValidationError
+	in.Code, in.Name = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name)
+	if len(in.Code) != 6 || !allDigits(in.Code) {
+		v.Add("code", "err.district_code")
+	}
+	if in.Name == "" || len([]rune(in.Name)) > 50 {
+		v.Add("name", "err.name_length")
+	}
+	if in.Kind != model.KindDistrict && in.Kind != model.KindCounty {
+		v.Add("kind", "err.district_kind")
+	}
+	if !sc.City {
+		v.Add("code", "err.out_of_scope")
+	}
+	if err := v.Err(); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q("INSERT INTO districts (code, name, kind) VALUES (?, ?, ?) RETURNING id"), in.Code, in.Name, string(in.Kind)).Scan(&id)
+		if errors.Is(mapErr(err), ErrConflict) {
+			return &ValidationError{Fields: []FieldError{{"code", "err.district_code_taken"}}}
+		} else if err != nil {
+			return mapErr(err)
+		}
+		return s.appendAudit(ctx, tx, a.entry("district.created", "district", id, 0, id))
+	})
+	return id, err
 }

@@ -800,3 +800,20 @@ func (s *Server) apiAgencyCreate(w http.ResponseWriter, r *http.Request, c *reqC
 	writeJSON(w, http.StatusCreated, idResponse{ID: id})
 	return nil
 }
+
+func (s *Server) apiDistrictCreate(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	var in store.DistrictInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	sc := c.scope(authz.D0, authz.Write)
+	if !sc.City {
+		return errNotFound
+	}
+	id, err := s.store.CreateDistrict(r.Context(), c.actor(r), sc, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, idResponse{ID: id})
+	return nil
+}

@@ -160,7 +160,25 @@ func (s *Server) treePage(w http.ResponseWriter, r *http.Request, c *reqCtx) err
 		return err
 	}
 	return s.html(w, c, "tree.html", "city.name", []crumb{{Label: s.cat.T(c.locale, "city.name")}},
-		map[string]any{"Districts": ds, "MaxStudents": maxStudents(ds), "Years": years})
+		map[string]any{"Districts": ds, "MaxStudents": maxStudents(ds), "Years": years,
+			"CanAddDistrict": c.scope(authz.D0, authz.Write).City})
+}
+
+func (s *Server) districtCreate(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	sc := c.scope(authz.D0, authz.Write)
+	if !sc.City {
+		return errNotFound
+	}
+	if err := r.ParseForm(); err != nil {
+		return errBadRequest
+	}
+	in := store.DistrictInput{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Kind: model.DistrictKind(r.PostFormValue("kind"))}
+	id, err := s.store.CreateDistrict(r.Context(), c.actor(r), sc, in)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/districts/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) districtPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {

@@ -240,6 +240,14 @@ func routeSpecs() map[string]routeSpec {
 		"GET /api/v1/agencies":     {access: "D0:read", path: "/api/v1/agencies", ok: 200},
 		"POST /api/v1/agencies": {access: "D0:write", path: "/api/v1/agencies", node: nCityWide, ok: 400,
 			bad: func(*fixtures, *position) string { return `{"kind":"civil_affairs","name":"测试机构"}` }},
+		"POST /api/v1/districts": {access: "D0:write", path: "/api/v1/districts", node: nCityWide, ok: 400,
+			bad: func(*fixtures, *position) string {
+				return `{"code":"519901","name":"矩阵测试区","kind":"district"}`
+			}},
+		"POST /districts": {access: "D0:write", path: "/districts", node: nCityWide, form: true, ok: 400,
+			bad: func(*fixtures, *position) string {
+				return url.Values{"code": {"519902"}, "name": {"矩阵测试县"}, "kind": {"county"}}.Encode()
+			}},
 		"GET /api/v1/school-years":        {access: "D0:read", path: "/api/v1/school-years", ok: 200},
 		"GET /api/v1/users":               {access: "role:sysadmin", path: "/api/v1/users", ok: 200},
 		"POST /api/v1/users":              {access: "role:sysadmin", path: "/api/v1/users", ok: 400, bad: newUserJSON},

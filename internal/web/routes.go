@@ -2,6 +2,7 @@ package web
 
 import (
 	"huhang/internal/authz"
+	"huhang/internal/store"
 )
 
 // routeTable is every route with the access it needs, in one place. The
@@ -37,6 +38,7 @@ func (s *Server) routeTable() []route {
 		// The tree, drill-down from the city to a class (D0).
 		{method: "GET", pattern: "/{$}", access: access{kind: signedIn}, h: s.home},
 		{method: "GET", pattern: "/tree", access: D(authz.D0, R), h: s.treePage},
+		{method: "POST", pattern: "/districts", access: D(authz.D0, W), h: s.districtCreate},
 		{method: "GET", pattern: "/districts/{id}", access: D(authz.D0, R), h: s.districtPage},
 		{method: "GET", pattern: "/schools/new", access: D(authz.D0, W), h: s.schoolNewPage},
 		{method: "POST", pattern: "/schools", access: D(authz.D0, W), h: s.schoolCreate},
@@ -80,6 +82,8 @@ func (s *Server) routeTable() []route {
 			doc: &apiDoc{summary: "The caller's account and assignments", resp: meResponse{}}},
 		{method: "GET", pattern: "/api/v1/districts", access: D(authz.D0, R), api: true, h: s.apiDistricts,
 			doc: &apiDoc{summary: "Districts in scope with aggregates", resp: listOf[districtJSON]{}}},
+		{method: "POST", pattern: "/api/v1/districts", access: D(authz.D0, W), api: true, h: s.apiDistrictCreate,
+			doc: &apiDoc{summary: "Add a district or county (city officials)", req: store.DistrictInput{}, resp: idResponse{}, status: 201}},
 		{method: "GET", pattern: "/api/v1/districts/{id}", access: D(authz.D0, R), api: true, h: s.apiDistrict,
 			doc: &apiDoc{summary: "One district", resp: districtJSON{}}},
 		{method: "GET", pattern: "/api/v1/schools", access: D(authz.D0, R), api: true, h: s.apiSchools,
