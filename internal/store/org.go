@@ -329,13 +329,9 @@ func (s *Store) UpdateSchool(ctx context.Context, a Actor, sc authz.Scope, id in
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE schools SET code = ?, name = ?, type = ?, address = ? WHERE id = ? AND `+
-			scopePred(sc, "district_id", "id", "")), in.Code, in.Name, string(in.Type), in.Address, id)
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if err := s.execOne(ctx, tx, s.q(`UPDATE schools SET code = ?, name = ?, type = ?, address = ? WHERE id = ? AND `+
+			scopePred(sc, "district_id", "id", "")), in.Code, in.Name, string(in.Type), in.Address, id); err != nil {
+			return err
 		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActSchoolUpdate, "school", id, id, cur.DistrictID))
 	})

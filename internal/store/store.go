@@ -236,6 +236,19 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
+// execOne runs a statement that must change exactly the row it names;
+// none changed means the row is not there (or not in scope).
+func (s *Store) execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // q rewrites a query written with ? placeholders for the dialect.
 func (s *Store) q(query string) string { return s.dialect.rebind(query) }
 

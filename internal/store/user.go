@@ -290,12 +290,8 @@ func (s *Store) assignmentsTx(ctx context.Context, tx *sql.Tx, userID int64) ([]
 // the narrower access applies from the next request.
 func (s *Store) RemoveAssignment(ctx context.Context, a Actor, userID, assignmentID int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q("DELETE FROM assignments WHERE id = ? AND user_id = ?"), assignmentID, userID)
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if err := s.execOne(ctx, tx, s.q("DELETE FROM assignments WHERE id = ? AND user_id = ?"), assignmentID, userID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM sessions WHERE user_id = ?"), userID); err != nil {
 			return err
@@ -337,12 +333,8 @@ func (s *Store) SetLocale(ctx context.Context, userID int64, locale string) erro
 
 func (s *Store) userChange(ctx context.Context, a Actor, userID int64, action, query string, args ...any) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(query), args...)
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if err := s.execOne(ctx, tx, s.q(query), args...); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM sessions WHERE user_id = ?"), userID); err != nil {
 			return err
@@ -537,12 +529,8 @@ func (s *Store) ListTokens(ctx context.Context, userID int64) ([]APIToken, error
 // RevokeToken revokes one of a user's tokens.
 func (s *Store) RevokeToken(ctx context.Context, a Actor, userID, tokenID int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q("UPDATE api_tokens SET revoked = 1 WHERE id = ? AND user_id = ?"), tokenID, userID)
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		if err := s.execOne(ctx, tx, s.q("UPDATE api_tokens SET revoked = 1 WHERE id = ? AND user_id = ?"), tokenID, userID); err != nil {
+			return err
 		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActTokenRevoked, "api_token", tokenID, 0, 0))
 	})
