@@ -310,5 +310,9 @@ func (s *Store) Backup(ctx context.Context, path string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The copy's existence is itself audited (the entry is not in the copy).
+	if err := s.Audit(ctx, SystemActor, audit.ActBackup, "database", 0, "ok", fmt.Sprintf("bytes=%d", fi.Size())); err != nil {
+		return 0, err
+	}
 	return fi.Size(), nil
 }
