@@ -62,6 +62,7 @@ type StudentRow struct {
 type StudentFilter struct {
 	SchoolID int64
 	ClassID  int64
+	Unplaced bool                // only pupils waiting for a class (transferred in)
 	Status   model.StudentStatus // default enrolled; "all" for every status
 	Query    string              // part of the name, or a student number
 	Offset   int
@@ -96,6 +97,9 @@ func (s *Store) ListStudents(ctx context.Context, a Actor, sc authz.Scope, f Stu
 	}
 	if f.ClassID != 0 {
 		where, args = append(where, "st.class_id = ?"), append(args, f.ClassID)
+	}
+	if f.Unplaced {
+		where = append(where, "st.class_id IS NULL")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		no := strings.ToUpper(privacy.NormalizeIDNumber(q))

@@ -13,7 +13,8 @@ import (
 func (s *Server) studentsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	offset, limit := pageParams(r)
 	q := r.URL.Query()
-	f := store.StudentFilter{SchoolID: queryInt(r, "school"), ClassID: queryInt(r, "class"), Query: q.Get("q"), Offset: offset, Limit: limit}
+	f := store.StudentFilter{SchoolID: queryInt(r, "school"), ClassID: queryInt(r, "class"), Unplaced: q.Get("unplaced") == "1",
+		Query: q.Get("q"), Offset: offset, Limit: limit}
 	items, total, err := s.studentsFor(r, c, f)
 	if err != nil {
 		return err
