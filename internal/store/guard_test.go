@@ -50,4 +50,3 @@ func TestNoChildDataSQLOutsideTheStore(t *testing.T) {
 		t.Errorf("SQL on a child-data table outside the store: %s", f)
 	}
 }
-
