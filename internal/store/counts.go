@@ -73,6 +73,19 @@ func (s *Store) recount(ctx context.Context, tx *sql.Tx, groups ...group) error 
 	return nil
 }
 
+// recounter collects the groups a bulk change touched, so their counters
+// are recomputed once at its end instead of after every row.
+type recounter struct{ groups []group }
+
+// touched recounts gs now, or later when a recounter collects them.
+func (s *Store) touched(ctx context.Context, tx *sql.Tx, rc *recounter, gs ...group) error {
+	if rc != nil {
+		rc.groups = append(rc.groups, gs...)
+		return nil
+	}
+	return s.recount(ctx, tx, gs...)
+}
+
 // recountAll rebuilds every counter (after a bulk load).
 func (s *Store) recountAll(ctx context.Context, tx *sql.Tx) error {
 	if err := s.bumpCounters(ctx, tx); err != nil {

@@ -424,12 +424,23 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // sc1 is the caller's D1 write scope, sc2 the D2 write scope (contact fields
 // are refused without it).
 func (s *Store) CreateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope, in StudentInput) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		id, err = s.createStudentTx(ctx, tx, a, sc1, sc2, in, nil)
+		return err
+	})
+	return id, err
+}
+
+// createStudentTx is CreateStudent inside tx; with a recounter the counter
+// update waits for the end of a bulk change.
+func (s *Store) createStudentTx(ctx context.Context, tx *sql.Tx, a Actor, sc1, sc2 authz.Scope, in StudentInput, rc *recounter) (int64, error) {
 	in.normalize()
 	if err := in.validate(true, s.now()); err != nil {
 		return 0, err
 	}
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := func() error {
 		cls, err := s.classInScope(ctx, tx, sc1, *in.ClassID)
 		if err != nil {
 			return err
@@ -462,11 +473,11 @@ func (s *Store) CreateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 				return err
 			}
 		}
-		if err := s.recount(ctx, tx, group{cls.schoolID, cls.id}); err != nil {
+		if err := s.touched(ctx, tx, rc, group{cls.schoolID, cls.id}); err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActStudentCreate, "student", id, cls.schoolID, cls.districtID))
-	})
+	}()
 	return id, err
 }
 
@@ -523,11 +534,18 @@ func (s *Store) replaceGuardians(ctx context.Context, tx *sql.Tx, studentID, sch
 // write scope (sc1), contact fields D2 write scope (sc2); a class change
 // through this call must stay within the school (use MoveStudent otherwise).
 func (s *Store) UpdateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope, id int64, in StudentInput) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		return s.updateStudentTx(ctx, tx, a, sc1, sc2, id, in, nil)
+	})
+}
+
+// updateStudentTx is UpdateStudent inside tx (see createStudentTx).
+func (s *Store) updateStudentTx(ctx context.Context, tx *sql.Tx, a Actor, sc1, sc2 authz.Scope, id int64, in StudentInput, rc *recounter) error {
 	in.normalize()
 	if err := in.validate(false, s.now()); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return func() error {
 		var cur struct {
 			schoolID, districtID, classID int64
 			birth                         string
@@ -640,14 +658,14 @@ func (s *Store) UpdateStudent(ctx context.Context, a Actor, sc1, sc2 authz.Scope
 			if in.ClassID != nil {
 				newClass = *in.ClassID
 			}
-			if err := s.recount(ctx, tx, group{cur.schoolID, cur.classID}, group{cur.schoolID, newClass}); err != nil {
+			if err := s.touched(ctx, tx, rc, group{cur.schoolID, cur.classID}, group{cur.schoolID, newClass}); err != nil {
 				return err
 			}
 		}
 		e := a.entry(audit.ActStudentUpdate, "student", id, cur.schoolID, cur.districtID)
 		e.Detail = "fields=" + strings.Join(fields, ",")
 		return s.appendAudit(ctx, tx, e)
-	})
+	}()
 }
 
 // MoveKind is what happens to a student on the roster.
