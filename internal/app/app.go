@@ -41,6 +41,7 @@ Usage:
   huhang user add --username U --name N [--role R --node ID]   add an account (password from HUHANG_USER_PASSWORD or generated)
   huhang user reset-password --username U                      set a new generated password and end the user's sessions
   huhang user disable --username U                             disable an account and end its sessions
+  huhang import students|staff FILE --school CODE [--dry-run]   check a roster (.xlsx/.csv) and import it, all or nothing
   huhang backup --out FILE         write a consistent copy of the live SQLite database
   huhang audit verify              check the audit log's hash chain
   huhang bench [flags]             measure demo load time, drill-down latency under load and memory
@@ -70,6 +71,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = backup(rest, stdout, stderr)
 	case "audit":
 		err = auditCmd(rest, stdout, stderr)
+	case "import":
+		err = importCmd(rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(rest, stdout, stderr)
 	case "version":

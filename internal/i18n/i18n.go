@@ -104,3 +104,16 @@ func Match(choice string, r *http.Request) string {
 	}
 	return Default
 }
+
+// AddMessages merges messages that live beside the code that produces
+// them (e.g. the importer's problem texts: key → {zh-CN, en}); keys the
+// catalogues already hold keep their catalogue text.
+func (c *Catalog) AddMessages(msgs map[string][2]string) {
+	for k, m := range msgs {
+		for i, loc := range Locales {
+			if _, ok := c.msgs[loc][k]; !ok && i < len(m) {
+				c.msgs[loc][k] = m[i]
+			}
+		}
+	}
+}

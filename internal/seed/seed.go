@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"huhang/internal/auth"
 	"huhang/internal/authz"
@@ -52,11 +53,14 @@ type Options struct {
 // accounts. Their targets: the first district, its first primary school,
 // that school's top two classes and the first agency.
 func Load(ctx context.Context, st *store.Store, o Options) (demo.Summary, error) {
-	loader, err := st.NewBulkLoader(ctx, demo.DefaultStartYear)
+	// The demo city lives in the current school year, so rosters, imports
+	// and the calendar agree whenever it is loaded.
+	year := model.SchoolYearOf(time.Now())
+	loader, err := st.NewBulkLoader(ctx, year)
 	if err != nil {
 		return demo.Summary{}, err
 	}
-	sum, err := demo.Generate(demo.Config{Seed: o.Seed, Scale: o.Scale, StartYear: demo.DefaultStartYear}, &progressSink{BulkLoader: loader, out: o.Progress})
+	sum, err := demo.Generate(demo.Config{Seed: o.Seed, Scale: o.Scale, StartYear: year}, &progressSink{BulkLoader: loader, out: o.Progress})
 	if err != nil {
 		loader.Abort()
 		return sum, fmt.Errorf("demo: %w", err)

@@ -694,3 +694,13 @@ func (s *Store) CreateDistrict(ctx context.Context, a Actor, sc authz.Scope, in 
 	})
 	return id, err
 }
+
+// SchoolByCode finds a school by its code within scope.
+func (s *Store) SchoolByCode(ctx context.Context, sc authz.Scope, code string) (SchoolSummary, error) {
+	var id int64
+	err := s.readRow(ctx, s.q("SELECT id FROM schools WHERE code = ? AND "+scopePred(sc, "district_id", "id", "")), strings.TrimSpace(code)).Scan(&id)
+	if err != nil {
+		return SchoolSummary{}, mapErr(err)
+	}
+	return s.GetSchool(ctx, sc, id)
+}

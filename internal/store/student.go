@@ -770,3 +770,57 @@ func (s *Store) UnplacedStudents(ctx context.Context, sc authz.Scope, schoolID i
 		scopePred(sc, "st.district_id", "st.school_id", "")), schoolID).Scan(&n)
 	return n, err
 }
+
+// EachStudent streams every student matching f within sc to fn, in roster
+// order, and audits the export as one entry with the row count (exports
+// are disclosures). keyOnly restricts to pupils with a key-student
+// category and also returns their categories (D2: pass the D2 scope).
+func (s *Store) EachStudent(ctx context.Context, a Actor, sc authz.Scope, f StudentFilter, keyOnly bool, fn func(StudentRow, []model.Category) error) (int, error) {
+	where := []string{scopePred(sc, "st.district_id", "st.school_id", "st.class_id"), "st.status = 'enrolled'"}
+	var args []any
+	if f.SchoolID != 0 {
+		where, args = append(where, "st.school_id = ?"), append(args, f.SchoolID)
+	}
+	if f.ClassID != 0 {
+		where, args = append(where, "st.class_id = ?"), append(args, f.ClassID)
+	}
+	if keyOnly {
+		where = append(where, "st.categories <> 0")
+	}
+	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+studentRowCols+", st.categories"+studentFrom+" WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY c.grade, c.number, st.student_no"), args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: export students: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var x StudentRow
+		var cats int64
+		if err := rows.Scan(&x.ID, &x.SchoolID, &x.DistrictID, &x.ClassID, &x.ClassName, &x.SchoolName,
+			&x.StudentNo, &x.Name, &x.Gender, &x.BirthDate, &x.Status, &cats); err != nil {
+			return n, err
+		}
+		var cs []model.Category
+		if keyOnly {
+			cs = model.CategorySet(cats).List()
+		}
+		if err := fn(x, cs); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	action := "export.students"
+	if keyOnly {
+		action = "export.key_students"
+	}
+	e := a.entry(action, "school", f.SchoolID, f.SchoolID, 0)
+	if f.ClassID != 0 {
+		e.ObjectType, e.ObjectID = "class", f.ClassID
+	}
+	e.Detail = "rows=" + strconv.Itoa(n)
+	return n, s.tx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) })
+}

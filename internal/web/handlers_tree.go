@@ -293,6 +293,7 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 		data["Students"] = s.rowsView(c, rows)
 		data["CanOpen"] = c.scope(authz.D1, authz.Read).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
 		data["CanAdd"] = c.scope(authz.D1, authz.Write).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
+		data["CanExport"] = exportScope(c, authz.D1).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
 	}
 	school := store.SchoolSummary{School: model.School{ID: cl.SchoolID, DistrictID: cl.DistrictID, Name: cl.SchoolName}}
 	d := model.District{ID: cl.DistrictID, Name: cl.DistrictName}

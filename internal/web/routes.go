@@ -63,6 +63,17 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/staff/{id}/edit", access: D(authz.D6, W), h: s.staffEditPage},
 		{method: "POST", pattern: "/staff/{id}", access: D(authz.D6, W), h: s.staffUpdate},
 
+		// Roster imports and exports.
+		{method: "GET", pattern: "/imports", access: D(authz.D1, W), h: s.importsPage},
+		{method: "POST", pattern: "/imports", access: D(authz.D1, W), h: s.importCreate},
+		{method: "GET", pattern: "/imports/template.xlsx", access: D(authz.D1, W), h: s.importTemplate},
+		{method: "GET", pattern: "/imports/{id}", access: D(authz.D1, W), h: s.importPage},
+		{method: "POST", pattern: "/imports/{id}/commit", access: D(authz.D1, W), h: s.importCommit},
+		{method: "GET", pattern: "/classes/{id}/students.xlsx", access: D(authz.D1, R), h: s.exportClassStudents},
+		{method: "GET", pattern: "/schools/{id}/students.xlsx", access: D(authz.D1, R), h: s.exportSchoolStudents},
+		{method: "GET", pattern: "/schools/{id}/key-students.xlsx", access: D(authz.D2, R), h: s.exportKeyStudents},
+		{method: "GET", pattern: "/schools/{id}/staff.xlsx", access: D(authz.D6, R), h: s.exportStaff},
+
 		// Administration (accounts only, never children's data) and audit.
 		{method: "GET", pattern: "/admin/users", access: role(authz.SysAdmin), h: s.usersPage},
 		{method: "POST", pattern: "/admin/users", access: role(authz.SysAdmin), h: s.userCreate},
@@ -126,6 +137,14 @@ func (s *Server) routeTable() []route {
 			doc: &apiDoc{summary: "Add a partner agency (city officials)", req: agencyJSON{}, resp: idResponse{}, status: 201}},
 		{method: "GET", pattern: "/api/v1/school-years", access: D(authz.D0, R), api: true, h: s.apiSchoolYears,
 			doc: &apiDoc{summary: "School years and their semester dates", resp: listOf[schoolYearJSON]{}}},
+		{method: "GET", pattern: "/api/v1/imports", access: D(authz.D1, W), api: true, h: s.apiImports,
+			doc: &apiDoc{summary: "Roster imports of schools in scope", resp: listOf[store.Import]{}}},
+		{method: "POST", pattern: "/api/v1/imports", access: D(authz.D1, W), api: true, h: s.apiImportCreate,
+			doc: &apiDoc{summary: "Upload a roster (multipart/form-data: kind=students|staff, school_id, file); the preview starts at once", resp: idResponse{}, status: 202}},
+		{method: "GET", pattern: "/api/v1/imports/{id}", access: D(authz.D1, W), api: true, h: s.apiImport,
+			doc: &apiDoc{summary: "An import's progress, figures and every problem with its row and column", resp: importJSON{}}},
+		{method: "POST", pattern: "/api/v1/imports/{id}/commit", access: D(authz.D1, W), api: true, h: s.apiImportCommit,
+			doc: &apiDoc{summary: "Commit a previewed import without errors (all or nothing)", resp: idResponse{}, status: 202}},
 		{method: "GET", pattern: "/api/v1/users", access: role(authz.SysAdmin), api: true, h: s.apiUsers,
 			doc: &apiDoc{summary: "Accounts (administrators)", query: []string{"q", "offset", "limit"}, resp: listOf[userJSON]{}}},
 		{method: "POST", pattern: "/api/v1/users", access: role(authz.SysAdmin), api: true, h: s.apiUserCreate,

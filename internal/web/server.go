@@ -15,6 +15,7 @@ import (
 	"huhang/internal/auth"
 	"huhang/internal/authz"
 	"huhang/internal/i18n"
+	"huhang/internal/importer"
 	"huhang/internal/store"
 )
 
@@ -49,6 +50,7 @@ type Server struct {
 	metrics *metrics
 	routes  []route
 	mux     *http.ServeMux
+	jobs    jobs
 	now     func() time.Time
 }
 
@@ -73,6 +75,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	cat.AddMessages(importer.Messages)
 	s := &Server{
 		cfg: cfg, store: st, cat: cat, log: log,
 		lockout: auth.NewLockout(cfg.MaxFailures, 15*time.Minute, cfg.LockFor),

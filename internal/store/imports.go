@@ -1,0 +1,437 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"huhang/internal/audit"
+	"huhang/internal/authz"
+	"huhang/internal/importer"
+	"huhang/internal/model"
+)
+
+// Import is one uploaded roster file and what became of it.
+type Import struct {
+	ID          int64     `json:"id"`
+	Kind        string    `json:"kind"`
+	SchoolID    int64     `json:"school_id"`
+	DistrictID  int64     `json:"district_id"`
+	UserID      int64     `json:"user_id"`
+	FileName    string    `json:"file_name"`
+	FileSHA256  string    `json:"file_sha256"`
+	Status      string    `json:"status"` // uploaded, previewed, committed, failed
+	Total       int       `json:"rows_total"`
+	New         int       `json:"rows_new"`
+	Updated     int       `json:"rows_updated"`
+	Unchanged   int       `json:"rows_unchanged"`
+	Errors      int       `json:"rows_error"`
+	CreatedAt   time.Time `json:"created_at"`
+	CommittedAt time.Time `json:"committed_at"`
+}
+
+// Import statuses.
+const (
+	ImportUploaded  = "uploaded"
+	ImportPreviewed = "previewed"
+	ImportCommitted = "committed"
+	ImportFailed    = "failed"
+)
+
+func fileAAD(sum string) string { return "imports.file|" + sum }
+
+// CreateImport records an uploaded roster for a school in the caller's
+// write scope and keeps the file sealed until it is committed.
+func (s *Store) CreateImport(ctx context.Context, a Actor, sc authz.Scope, kind importer.Kind, schoolID int64, fileName string, file []byte) (int64, error) {
+	if kind != importer.Students && kind != importer.Staff {
+		return 0, &ValidationError{Fields: []FieldError{{"kind", "err.import_kind"}}}
+	}
+	var districtID int64
+	err := s.readRow(ctx, s.q("SELECT district_id FROM schools WHERE id = ? AND "+scopePred(sc, "district_id", "id", "")), schoolID).Scan(&districtID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, &ValidationError{Fields: []FieldError{{"school_id", "err.out_of_scope"}}}
+	} else if err != nil {
+		return 0, err
+	}
+	sum := sha256.Sum256(file)
+	hexSum := hex.EncodeToString(sum[:])
+	sealed, err := s.keys.Seal(file, fileAAD(hexSum))
+	if err != nil {
+		return 0, fmt.Errorf("store: seal import file: %w", err)
+	}
+	if len([]rune(fileName)) > 200 {
+		fileName = string([]rune(fileName)[:200])
+	}
+	var id int64
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO imports (kind, school_id, district_id, user_id, file_name, file_sha256, file_sealed, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), string(kind), schoolID, districtID, a.UserID, fileName, hexSum, sealed,
+			ImportUploaded, msNow(s)).Scan(&id)
+		if err != nil {
+			return mapErr(err)
+		}
+		return s.appendAudit(ctx, tx, a.entry("import.uploaded", "import", id, schoolID, districtID))
+	})
+	return id, err
+}
+
+const importCols = `id, kind, COALESCE(school_id, 0), COALESCE(district_id, 0), user_id, file_name, file_sha256, status,
+	rows_total, rows_new, rows_updated, rows_unchanged, rows_error, created_at, committed_at`
+
+func scanImport(r interface{ Scan(...any) error }) (Import, error) {
+	var x Import
+	var c, m int64
+	err := r.Scan(&x.ID, &x.Kind, &x.SchoolID, &x.DistrictID, &x.UserID, &x.FileName, &x.FileSHA256, &x.Status,
+		&x.Total, &x.New, &x.Updated, &x.Unchanged, &x.Errors, &c, &m)
+	x.CreatedAt, x.CommittedAt = fromMS(c), fromMS(m)
+	return x, err
+}
+
+// GetImport returns an import of a school in scope.
+func (s *Store) GetImport(ctx context.Context, sc authz.Scope, id int64) (Import, error) {
+	x, err := scanImport(s.read.QueryRowContext(ctx, s.q("SELECT "+importCols+" FROM imports WHERE id = ? AND "+
+		scopePred(sc, "district_id", "school_id", "")), id))
+	return x, mapErr(err)
+}
+
+// ListImports lists the imports of schools in scope, newest first.
+func (s *Store) ListImports(ctx context.Context, sc authz.Scope, limit int) ([]Import, error) {
+	limit, _ = page(limit, 0)
+	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+importCols+" FROM imports WHERE "+scopePred(sc, "district_id", "school_id", "")+
+		" ORDER BY id DESC LIMIT ?"), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list imports: %w", err)
+	}
+	defer rows.Close()
+	var out []Import
+	for rows.Next() {
+		x, err := scanImport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// ImportFile opens the sealed upload of an import in scope; ErrNotFound
+// once it has been committed (the file is dropped then).
+func (s *Store) ImportFile(ctx context.Context, sc authz.Scope, id int64) ([]byte, error) {
+	var sealed []byte
+	var sum string
+	err := s.read.QueryRowContext(ctx, s.q("SELECT file_sealed, file_sha256 FROM imports WHERE id = ? AND "+
+		scopePred(sc, "district_id", "school_id", "")), id).Scan(&sealed, &sum)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if len(sealed) == 0 {
+		return nil, ErrNotFound
+	}
+	return s.keys.Open(sealed, fileAAD(sum))
+}
+
+// ImportCounts are a plan's or a commit's figures.
+type ImportCounts struct {
+	Total, New, Updated, Unchanged, Errors int
+}
+
+// SetImportPreview stores the figures of a preview.
+func (s *Store) SetImportPreview(ctx context.Context, id int64, c ImportCounts) error {
+	_, err := s.write.ExecContext(ctx, s.q(`UPDATE imports SET status = ?, rows_total = ?, rows_new = ?, rows_updated = ?,
+		rows_unchanged = ?, rows_error = ? WHERE id = ? AND status <> ?`), ImportPreviewed, c.Total, c.New, c.Updated, c.Unchanged, c.Errors, id, ImportCommitted)
+	return mapErr(err)
+}
+
+// studentAction is what a planned row will do.
+type studentAction struct {
+	row      importer.StudentRow
+	existing int64 // 0 = new
+	same     bool
+	in       StudentInput
+}
+
+// StudentPlan is what committing a student roster would do.
+type StudentPlan struct {
+	ImportCounts
+	Problems []importer.Problem
+	actions  []studentAction
+}
+
+// planner resolves rows against the database inside one transaction (a
+// read for a preview, the writing one for a commit), caching lookups.
+type planner struct {
+	s        *Store
+	ctx      context.Context
+	q        *sql.Tx
+	sc1, sc2 authz.Scope
+	school   int64
+	year     int64
+	schools  map[string]schoolRef    // by code
+	classes  map[int64]map[[2]int]int64 // school → (grade, number) → class
+}
+
+type schoolRef struct{ id, district int64 }
+
+func (p *planner) schoolOf(code string) (schoolRef, bool) {
+	if r, ok := p.schools[code]; ok {
+		return r, r.id != 0
+	}
+	var r schoolRef
+	err := p.q.QueryRowContext(p.ctx, p.s.q("SELECT id, district_id FROM schools WHERE code = ? AND "+scopePred(p.sc1, "district_id", "id", "")), code).Scan(&r.id, &r.district)
+	if err != nil {
+		r = schoolRef{}
+	}
+	p.schools[code] = r
+	return r, r.id != 0
+}
+
+func (p *planner) classOf(school int64, grade, number int) int64 {
+	m, ok := p.classes[school]
+	if !ok {
+		m = map[[2]int]int64{}
+		rows, err := p.q.QueryContext(p.ctx, p.s.q("SELECT id, grade, number FROM classes WHERE school_id = ? AND school_year_id = ?"), school, p.year)
+		if err == nil {
+			for rows.Next() {
+				var id int64
+				var g, n int
+				if rows.Scan(&id, &g, &n) == nil {
+					m[[2]int{g, n}] = id
+				}
+			}
+			rows.Close()
+		}
+		p.classes[school] = m
+	}
+	return m[[2]int{grade, number}]
+}
+
+func problem(row int, column, key string, args ...any) importer.Problem {
+	return importer.Problem{Row: row, Column: column, Key: key, Args: args}
+}
+
+// planStudents decides, row by row, whether a pupil is new, changed or the
+// same, and reports rows that cannot be imported.
+func (s *Store) planStudents(ctx context.Context, tx *sql.Tx, sc1, sc2 authz.Scope, schoolID int64, rows []importer.StudentRow) (*StudentPlan, error) {
+	p := &planner{s: s, ctx: ctx, q: tx, sc1: sc1, sc2: sc2, school: schoolID, schools: map[string]schoolRef{}, classes: map[int64]map[[2]int]int64{}}
+	start := model.SchoolYearOf(s.now())
+	if err := tx.QueryRowContext(ctx, s.q("SELECT id FROM school_years WHERE start_year = ?"), start).Scan(&p.year); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	var def schoolRef
+	if err := tx.QueryRowContext(ctx, s.q("SELECT id, district_id FROM schools WHERE id = ? AND "+scopePred(sc1, "district_id", "id", "")), schoolID).Scan(&def.id, &def.district); err != nil {
+		return nil, &ValidationError{Fields: []FieldError{{"school_id", "err.out_of_scope"}}}
+	}
+	plan := &StudentPlan{}
+	plan.Total = len(rows)
+	for _, r := range rows {
+		school := def
+		if r.SchoolCode != "" {
+			var ok bool
+			if school, ok = p.schoolOf(r.SchoolCode); !ok {
+				plan.Problems = append(plan.Problems, problem(r.Row, "学校代码", "imp.school_out_of_scope", r.SchoolCode))
+				continue
+			}
+		}
+		if !r.HasGrade || r.ClassNo <= 0 {
+			plan.Problems = append(plan.Problems, problem(r.Row, "班级", "imp.no_class"))
+			continue
+		}
+		classID := p.classOf(school.id, r.Grade, r.ClassNo)
+		if classID == 0 {
+			plan.Problems = append(plan.Problems, problem(r.Row, "班级", "imp.unknown_class", model.ClassName(r.Grade, r.ClassNo)))
+			continue
+		}
+		in := importInput(r, classID)
+		var cur struct {
+			id, school, class int64
+			name, gender, birth string
+			idx                 []byte
+			cats                int64
+			status              string
+		}
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id, school_id, COALESCE(class_id, 0), name, gender, birth_date, id_number_bidx, categories, status
+			FROM students WHERE student_no_bidx = ?`), s.studentNoIndex(r.StudentNo)).
+			Scan(&cur.id, &cur.school, &cur.class, &cur.name, &cur.gender, &cur.birth, &cur.idx, &cur.cats, &cur.status)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if r.IDNumber != "" {
+				var other int64
+				if tx.QueryRowContext(ctx, s.q("SELECT id FROM students WHERE id_number_bidx = ?"), s.keys.BlindIndex(blindDomain, r.IDNumber)).Scan(&other) == nil {
+					plan.Problems = append(plan.Problems, problem(r.Row, "身份证号", "imp.id_taken"))
+					continue
+				}
+			}
+			plan.New++
+			plan.actions = append(plan.actions, studentAction{row: r, in: in})
+		case err != nil:
+			return nil, fmt.Errorf("store: plan import: %w", err)
+		case cur.school != school.id:
+			// A pupil of another school: a transfer needs confirmation,
+			// not a silent move.
+			plan.Problems = append(plan.Problems, problem(r.Row, "学籍号", "imp.other_school"))
+		default:
+			same := cur.name == r.Name && cur.gender == string(r.Gender) && cur.birth == r.BirthDate && cur.class == classID &&
+				cur.status == string(model.Enrolled) && int64(categorySet(r.Categories)) == cur.cats &&
+				(r.IDNumber == "" || string(cur.idx) == string(s.keys.BlindIndex(blindDomain, r.IDNumber)))
+			if same && len(r.Guardians) > 0 {
+				gs, err := s.guardians(ctx, tx, cur.id)
+				if err != nil {
+					return nil, err
+				}
+				same = sameGuardians(gs, r.Guardians)
+			}
+			if same {
+				plan.Unchanged++
+			} else {
+				plan.Updated++
+			}
+			plan.actions = append(plan.actions, studentAction{row: r, existing: cur.id, same: same, in: in})
+		}
+	}
+	plan.Errors = len(plan.Problems)
+	return plan, nil
+}
+
+func categorySet(cs []model.Category) model.CategorySet {
+	var set model.CategorySet
+	for _, c := range cs {
+		set = set.With(c)
+	}
+	return set
+}
+
+func sameGuardians(have []model.Guardian, want []model.Guardian) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	key := func(g model.Guardian) string { return g.Name + "|" + string(g.Relation) + "|" + g.Phone }
+	a, b := make([]string, len(have)), make([]string, len(want))
+	for i := range have {
+		a[i], b[i] = key(have[i]), key(want[i])
+	}
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// importInput turns a validated row into the store's input. Empty
+// optional columns leave stored values alone.
+func importInput(r importer.StudentRow, classID int64) StudentInput {
+	in := StudentInput{ClassID: &classID}
+	no, name, gender, birth := r.StudentNo, r.Name, r.Gender, r.BirthDate
+	in.StudentNo, in.Name, in.Gender, in.BirthDate = &no, &name, &gender, &birth
+	if r.IDNumber != "" {
+		id := r.IDNumber
+		in.IDNumber = &id
+	}
+	cats := slices.Clone(r.Categories)
+	if cats == nil {
+		cats = []model.Category{}
+	}
+	in.Categories = &cats
+	if len(r.Guardians) > 0 {
+		gs := slices.Clone(r.Guardians)
+		in.Guardians = &gs
+	}
+	return in
+}
+
+// PlanStudentImport previews a roster: what would be new, updated or
+// unchanged, and every row that cannot be imported. Nothing is written.
+func (s *Store) PlanStudentImport(ctx context.Context, sc1, sc2 authz.Scope, schoolID int64, rows []importer.StudentRow) (*StudentPlan, error) {
+	tx, err := s.read.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return s.planStudents(ctx, tx, sc1, sc2, schoolID, rows)
+}
+
+// CommitStudentImport applies a roster in one transaction: it plans again
+// (the database may have changed since the preview), refuses the whole
+// file if any row has a problem, and otherwise creates and updates pupils,
+// audits each, recomputes the counters once and closes the import. A
+// failure anywhere leaves the database exactly as it was.
+func (s *Store) CommitStudentImport(ctx context.Context, a Actor, sc1, sc2 authz.Scope, importID, schoolID int64, rows []importer.StudentRow, progress func(done int)) (*StudentPlan, error) {
+	var plan *StudentPlan
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM imports WHERE id = ?"), importID).Scan(&status); err != nil {
+			return mapErr(err)
+		}
+		if status == ImportCommitted {
+			return &ValidationError{Fields: []FieldError{{"import", "err.import_done"}}}
+		}
+		var err error
+		if plan, err = s.planStudents(ctx, tx, sc1, sc2, schoolID, rows); err != nil {
+			return err
+		}
+		if len(plan.Problems) > 0 {
+			return errImportHasProblems
+		}
+		rc := &recounter{}
+		for i, act := range plan.actions {
+			switch {
+			case act.existing == 0:
+				if _, err := s.createStudentTx(ctx, tx, a, sc1, sc2, act.in, rc); err != nil {
+					return rowError(act.row.Row, err)
+				}
+			case !act.same:
+				if err := s.updateStudentTx(ctx, tx, a, sc1, sc2, act.existing, act.in, rc); err != nil {
+					return rowError(act.row.Row, err)
+				}
+			}
+			if progress != nil && i%500 == 0 {
+				progress(i)
+			}
+		}
+		if err := s.recount(ctx, tx, rc.groups...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE imports SET status = ?, rows_total = ?, rows_new = ?, rows_updated = ?, rows_unchanged = ?,
+			rows_error = 0, committed_at = ?, file_sealed = NULL WHERE id = ?`), ImportCommitted, plan.Total, plan.New, plan.Updated, plan.Unchanged,
+			msNow(s), importID); err != nil {
+			return err
+		}
+		e := a.entry("import.committed", "import", importID, schoolID, 0)
+		e.Detail = fmt.Sprintf("new=%d updated=%d unchanged=%d", plan.New, plan.Updated, plan.Unchanged)
+		return s.appendAudit(ctx, tx, e)
+	})
+	if errors.Is(err, errImportHasProblems) {
+		return plan, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+var errImportHasProblems = errors.New("import has problems")
+
+// RowError is a store refusal of one row of an import.
+type RowError struct {
+	Row int
+	Err error
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("row %d: %v", e.Row, e.Err) }
+func (e *RowError) Unwrap() error { return e.Err }
+
+func rowError(row int, err error) error { return &RowError{Row: row, Err: err} }
+
+// FailImport marks an import failed (its file is dropped).
+func (s *Store) FailImport(ctx context.Context, a Actor, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE imports SET status = ?, file_sealed = NULL WHERE id = ? AND status <> ?"), ImportFailed, id, ImportCommitted); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, a.entry("import.failed", "import", id, 0, 0))
+	})
+}
+
+var _ = audit.ActStudentCreate
