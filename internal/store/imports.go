@@ -171,7 +171,7 @@ type planner struct {
 	sc1, sc2 authz.Scope
 	school   int64
 	year     int64
-	schools  map[string]schoolRef    // by code
+	schools  map[string]schoolRef       // by code
 	classes  map[int64]map[[2]int]int64 // school → (grade, number) → class
 }
 
@@ -248,7 +248,7 @@ func (s *Store) planStudents(ctx context.Context, tx *sql.Tx, sc1, sc2 authz.Sco
 		}
 		in := importInput(r, classID)
 		var cur struct {
-			id, school, class int64
+			id, school, class   int64
 			name, gender, birth string
 			idx                 []byte
 			cats                int64

@@ -40,9 +40,9 @@ func (c *client) upload(t *testing.T, path, kind string, school int64, name stri
 }
 
 type importState struct {
-	ID       int64  `json:"id"`
-	Status   string `json:"status"`
-	Job      struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+	Job    struct {
 		Phase    string `json:"phase"`
 		Finished bool   `json:"finished"`
 		Counts   struct{ Total, New, Updated, Unchanged, Errors int }

@@ -429,8 +429,8 @@ func (s *Server) importTemplate(w http.ResponseWriter, r *http.Request, c *reqCt
 
 type importJSON struct {
 	store.Import
-	Job      jobView         `json:"job"`
-	Problems []problemJSON   `json:"problems"`
+	Job      jobView       `json:"job"`
+	Problems []problemJSON `json:"problems"`
 }
 
 type problemJSON struct {
