@@ -200,3 +200,14 @@ func TestAFilledInTemplateImports(t *testing.T) {
 		t.Errorf("first row = %+v", s)
 	}
 }
+
+func TestARealChildWithAnExampleNumberIsNotSkipped(t *testing.T) {
+	data := "学籍号,姓名,性别,出生日期\nG" + exampleID1 + ",张伟,男,2012-03-05\n" + exampleNo2 + ",王芳,女,2013-08-17\n"
+	res := readBytes(t, []byte(data), "a.csv", Students, DefaultLimits)
+	if len(res.Students) != 1 || res.Students[0].Name != "张伟" {
+		t.Errorf("students = %+v", res.Students)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Key != keyExampleRow || res.Problems[0].Row != 3 {
+		t.Errorf("problems = %+v", res.Problems)
+	}
+}

@@ -92,6 +92,15 @@ func TestHostileFilesGiveAFileLevelProblem(t *testing.T) {
 	}
 	tenTitles.WriteString(header + "G1,王明,男,2012-03-05,\r\n")
 
+	wide := excelize.NewFile()
+	wide.SetSheetRow("Sheet1", "A1", &[]any{"学籍号", "姓名", "性别", "出生日期"})
+	wide.SetCellValue("Sheet1", "XFD2", "x")
+	var wideXLSX bytes.Buffer
+	if _, err := wide.WriteTo(&wideXLSX); err != nil {
+		t.Fatal(err)
+	}
+	wide.Close()
+
 	tests := []struct {
 		name string
 		data []byte
@@ -115,6 +124,8 @@ func TestHostileFilesGiveAFileLevelProblem(t *testing.T) {
 		{"a student file read as staff lacks required columns", fixtureBytes(t, "students_utf8.csv"), "a.csv", Staff, DefaultLimits, keyMissingCols},
 		{"a 1 MB first line is no header", []byte(strings.Repeat("姓名", 1<<19/3) + "\r\n"), "a.csv", Students, DefaultLimits, keyNoHeader},
 		{"ten title rows before the header is no header", []byte(tenTitles.String()), "a.csv", Students, DefaultLimits, keyNoHeader},
+		{"a CSV line of 2,000 commas has too many columns", []byte(header + strings.Repeat(",", 2000) + "\r\n"), "a.csv", Students, DefaultLimits, keyTooManyCols},
+		{"an xlsx row reaching column XFD has too many columns", wideXLSX.Bytes(), "a.xlsx", Students, DefaultLimits, keyTooManyCols},
 		{"a file over MaxBytes is too large", []byte(header + strings.Repeat("x", 2000)), "a.csv", Students, Limits{MaxBytes: 1000}, keyTooLarge},
 		{"a file over MaxRows has too many rows", fixtureBytes(t, "students_utf8.csv"), "a.csv", Students, Limits{MaxRows: 3}, keyTooManyRows},
 	}

@@ -4,15 +4,16 @@
 // every problem found, by row and column, in words a school administrator
 // can act on.
 //
-// The package is pure: it does no database or network I/O and keeps no
-// state between calls. It validates each row on its own and against the
+// The package is pure: it does no database, network or disk I/O (unless
+// TempDir is set) and keeps no state between calls. It validates each row on its own and against the
 // other rows of the same file (duplicate numbers); whether a student or
 // class already exists is for the store to decide when the rows are
 // committed, and the store validates again.
 //
-// Reading is streaming: an .xlsx sheet is decoded one row at a time, and
-// ReadEach hands each valid row to a callback, so a 200,000-row roster
-// never sits in memory as records. Problem reports never quote cell
+// Reading is streaming: an .xlsx sheet is decoded one row at a time with
+// excelize's row iterator (the sheet's XML itself is held in memory, or in
+// TempDir), and ReadEach hands each valid row to a callback, so a
+// 200,000-row roster never sits in memory as records. Problem reports never quote cell
 // contents, which are minors' personal data, only rows, columns and rules.
 package importer
 

@@ -22,12 +22,14 @@ const (
 	keyInternal      = "imp.internal"
 	keyProblemsTrunc = "imp.problems_truncated"
 
-	// Header notices: about a column, reported on the header row.
-	keyColumnIgnored     = "imp.column_ignored"
-	keyColumnDuplicate   = "imp.column_duplicate"
-	keyGuardianColumns   = "imp.guardian_columns_incomplete"
-	keyExampleRow        = "imp.example_row"
-	keyClassFirstOnly    = "imp.class_first_only"
+	// Notices: an ignored column (on the header row), a skipped example row.
+	keyColumnIgnored   = "imp.column_ignored"
+	keyColumnDuplicate = "imp.column_duplicate"
+	keyGuardianColumns = "imp.guardian_columns_incomplete"
+	keyExampleRow      = "imp.example_row"
+	keyClassFirstOnly  = "imp.class_first_only"
+
+	// Row problems: each names a row and a column.
 	keyCellTooLong       = "imp.cell_too_long"
 	keyRequired          = "imp.required"
 	keyStudentNo         = "imp.student_no"

@@ -32,10 +32,11 @@ func (rd *reader) student() (StudentRow, bool) {
 	// Student number.
 	if v, ok := rd.cell(fStudentNo); ok {
 		no := normalizeStudentNo(v)
+		name, _ := rd.cell(fName)
 		switch {
 		case no == "":
 			rd.problem(fStudentNo, keyRequired)
-		case exampleStudentNos[no]:
+		case exampleStudents[no] != "" && exampleStudents[no] == NormalizeName(name):
 			rd.notice(fStudentNo, keyExampleRow)
 			return s, false
 		case !validStudentNo(no):

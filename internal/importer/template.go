@@ -40,8 +40,11 @@ var (
 		{"刘洋", "男", "13800000012", "专职心理教师", ""},
 	}
 
-	exampleStudentNos = map[string]bool{"G" + exampleID1: true, exampleNo2: true}
-	exampleStaff      = map[string]bool{"陈静|13800000011": true, "刘洋|13800000012": true}
+	// An example is recognised by number and name together: the numbers
+	// are valid ones a real child could hold, and such a child must not be
+	// skipped.
+	exampleStudents = map[string]string{"G" + exampleID1: "李明", exampleNo2: "王芳"}
+	exampleStaff    = map[string]bool{"陈静|13800000011": true, "刘洋|13800000012": true}
 )
 
 // withCheck appends the check character to 17 digits.
