@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"huhang/internal/audit"
 	"huhang/internal/model"
 )
 
@@ -73,9 +74,22 @@ func (s *Store) recount(ctx context.Context, tx *sql.Tx, groups ...group) error 
 	return nil
 }
 
-// recounter collects the groups a bulk change touched, so their counters
-// are recomputed once at its end instead of after every row.
-type recounter struct{ groups []group }
+// recounter collects what a bulk change (an import) defers to its end: the
+// counter groups it touched, recomputed once, and its audit entries,
+// chained and inserted together.
+type recounter struct {
+	groups []group
+	audit  []audit.Entry
+}
+
+// audited appends e now, or collects it for the end of a bulk change.
+func (s *Store) audited(ctx context.Context, tx *sql.Tx, rc *recounter, e audit.Entry) error {
+	if rc != nil {
+		rc.audit = append(rc.audit, e)
+		return nil
+	}
+	return s.appendAudit(ctx, tx, e)
+}
 
 // touched recounts gs now, or later when a recounter collects them.
 func (s *Store) touched(ctx context.Context, tx *sql.Tx, rc *recounter, gs ...group) error {

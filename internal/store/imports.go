@@ -70,7 +70,7 @@ func (s *Store) CreateImport(ctx context.Context, a Actor, sc authz.Scope, kind 
 	var id int64
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO imports (kind, school_id, district_id, user_id, file_name, file_sha256, file_sealed, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), string(kind), schoolID, districtID, a.UserID, fileName, hexSum, sealed,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), string(kind), schoolID, districtID, nullID(a.UserID), fileName, hexSum, sealed,
 			ImportUploaded, msNow(s)).Scan(&id)
 		if err != nil {
 			return mapErr(err)
@@ -80,7 +80,7 @@ func (s *Store) CreateImport(ctx context.Context, a Actor, sc authz.Scope, kind 
 	return id, err
 }
 
-const importCols = `id, kind, COALESCE(school_id, 0), COALESCE(district_id, 0), user_id, file_name, file_sha256, status,
+const importCols = `id, kind, COALESCE(school_id, 0), COALESCE(district_id, 0), COALESCE(user_id, 0), file_name, file_sha256, status,
 	rows_total, rows_new, rows_updated, rows_unchanged, rows_error, created_at, committed_at`
 
 func scanImport(r interface{ Scan(...any) error }) (Import, error) {
@@ -391,6 +391,9 @@ func (s *Store) CommitStudentImport(ctx context.Context, a Actor, sc1, sc2 authz
 			}
 		}
 		if err := s.recount(ctx, tx, rc.groups...); err != nil {
+			return err
+		}
+		if err := s.appendAuditMany(ctx, tx, rc.audit); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE imports SET status = ?, rows_total = ?, rows_new = ?, rows_updated = ?, rows_unchanged = ?,

@@ -469,14 +469,14 @@ func (s *Store) createStudentTx(ctx context.Context, tx *sql.Tx, a Actor, sc1, s
 			return studentConflict(mapErr(err))
 		}
 		if in.Guardians != nil {
-			if err := s.replaceGuardians(ctx, tx, id, cls.schoolID, cls.districtID, *in.Guardians); err != nil {
+			if err := s.insertGuardians(ctx, tx, id, cls.schoolID, cls.districtID, *in.Guardians); err != nil {
 				return err
 			}
 		}
 		if err := s.touched(ctx, tx, rc, group{cls.schoolID, cls.id}); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, a.entry(audit.ActStudentCreate, "student", id, cls.schoolID, cls.districtID))
+		return s.audited(ctx, tx, rc, a.entry(audit.ActStudentCreate, "student", id, cls.schoolID, cls.districtID))
 	}()
 	return id, err
 }
@@ -521,6 +521,11 @@ func (s *Store) replaceGuardians(ctx context.Context, tx *sql.Tx, studentID, sch
 	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM guardians WHERE student_id = ?"), studentID); err != nil {
 		return fmt.Errorf("store: clear guardians: %w", err)
 	}
+	return s.insertGuardians(ctx, tx, studentID, schoolID, districtID, gs)
+}
+
+// insertGuardians adds guardians to a pupil who has none yet.
+func (s *Store) insertGuardians(ctx context.Context, tx *sql.Tx, studentID, schoolID, districtID int64, gs []model.Guardian) error {
 	for _, g := range gs {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO guardians (student_id, school_id, district_id, name, relation, phone)
 			VALUES (?, ?, ?, ?, ?, ?)`), studentID, schoolID, districtID, g.Name, string(g.Relation), g.Phone); err != nil {
@@ -664,7 +669,7 @@ func (s *Store) updateStudentTx(ctx context.Context, tx *sql.Tx, a Actor, sc1, s
 		}
 		e := a.entry(audit.ActStudentUpdate, "student", id, cur.schoolID, cur.districtID)
 		e.Detail = "fields=" + strings.Join(fields, ",")
-		return s.appendAudit(ctx, tx, e)
+		return s.audited(ctx, tx, rc, e)
 	}()
 }
 

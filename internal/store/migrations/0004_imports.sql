@@ -6,7 +6,7 @@ CREATE TABLE imports (
 	kind           TEXT NOT NULL,
 	school_id      BIGINT REFERENCES schools (id),
 	district_id    BIGINT REFERENCES districts (id),
-	user_id        BIGINT NOT NULL REFERENCES users (id),
+	user_id        BIGINT REFERENCES users (id), -- NULL: the command line
 	file_name      TEXT NOT NULL,
 	file_sha256    TEXT NOT NULL,
 	file_sealed    {{BLOB}},
