@@ -248,3 +248,13 @@ func (s *Store) SearchAudit(ctx context.Context, f AuditFilter) ([]audit.Entry, 
 	}
 	return out, rows.Err()
 }
+
+// AuditExport records that a list left the system as a file: what, whose,
+// how many rows (never which names).
+func (s *Store) AuditExport(ctx context.Context, a Actor, action, objectType string, objectID, schoolID, districtID int64, rows int) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		e := a.entry(action, objectType, objectID, schoolID, districtID)
+		e.Detail = fmt.Sprintf("rows=%d", rows)
+		return s.appendAudit(ctx, tx, e)
+	})
+}

@@ -80,6 +80,7 @@ func (s *Store) recount(ctx context.Context, tx *sql.Tx, groups ...group) error 
 type recounter struct {
 	groups []group
 	audit  []audit.Entry
+	stmts  *txStmts
 }
 
 // audited appends e now, or collects it for the end of a bulk change.

@@ -137,7 +137,11 @@ func (s *Store) ImportFile(ctx context.Context, sc authz.Scope, id int64) ([]byt
 
 // ImportCounts are a plan's or a commit's figures.
 type ImportCounts struct {
-	Total, New, Updated, Unchanged, Errors int
+	Total     int `json:"rows_total"`
+	New       int `json:"rows_new"`
+	Updated   int `json:"rows_updated"`
+	Unchanged int `json:"rows_unchanged"`
+	Errors    int `json:"rows_error"`
 }
 
 // SetImportPreview stores the figures of a preview.
@@ -165,6 +169,7 @@ type StudentPlan struct {
 // planner resolves rows against the database inside one transaction (a
 // read for a preview, the writing one for a commit), caching lookups.
 type planner struct {
+	stmts    *txStmts
 	s        *Store
 	ctx      context.Context
 	q        *sql.Tx
@@ -217,7 +222,8 @@ func problem(row int, column, key string, args ...any) importer.Problem {
 // planStudents decides, row by row, whether a pupil is new, changed or the
 // same, and reports rows that cannot be imported.
 func (s *Store) planStudents(ctx context.Context, tx *sql.Tx, sc1, sc2 authz.Scope, schoolID int64, rows []importer.StudentRow) (*StudentPlan, error) {
-	p := &planner{s: s, ctx: ctx, q: tx, sc1: sc1, sc2: sc2, school: schoolID, schools: map[string]schoolRef{}, classes: map[int64]map[[2]int]int64{}}
+	p := &planner{s: s, ctx: ctx, q: tx, sc1: sc1, sc2: sc2, school: schoolID, schools: map[string]schoolRef{}, classes: map[int64]map[[2]int]int64{},
+		stmts: newTxStmts(tx)}
 	start := model.SchoolYearOf(s.now())
 	if err := tx.QueryRowContext(ctx, s.q("SELECT id FROM school_years WHERE start_year = ?"), start).Scan(&p.year); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
@@ -254,14 +260,14 @@ func (s *Store) planStudents(ctx context.Context, tx *sql.Tx, sc1, sc2 authz.Sco
 			cats                int64
 			status              string
 		}
-		err := tx.QueryRowContext(ctx, s.q(`SELECT id, school_id, COALESCE(class_id, 0), name, gender, birth_date, id_number_bidx, categories, status
+		err := p.stmts.row(ctx, tx, s.q(`SELECT id, school_id, COALESCE(class_id, 0), name, gender, birth_date, id_number_bidx, categories, status
 			FROM students WHERE student_no_bidx = ?`), s.studentNoIndex(r.StudentNo)).
 			Scan(&cur.id, &cur.school, &cur.class, &cur.name, &cur.gender, &cur.birth, &cur.idx, &cur.cats, &cur.status)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if r.IDNumber != "" {
 				var other int64
-				if tx.QueryRowContext(ctx, s.q("SELECT id FROM students WHERE id_number_bidx = ?"), s.keys.BlindIndex(blindDomain, r.IDNumber)).Scan(&other) == nil {
+				if p.stmts.row(ctx, tx, s.q("SELECT id FROM students WHERE id_number_bidx = ?"), s.keys.BlindIndex(blindDomain, r.IDNumber)).Scan(&other) == nil {
 					plan.Problems = append(plan.Problems, problem(r.Row, "身份证号", "imp.id_taken"))
 					continue
 				}
@@ -374,7 +380,7 @@ func (s *Store) CommitStudentImport(ctx context.Context, a Actor, sc1, sc2 authz
 		if len(plan.Problems) > 0 {
 			return errImportHasProblems
 		}
-		rc := &recounter{}
+		rc := &recounter{stmts: newTxStmts(tx)}
 		for i, act := range plan.actions {
 			switch {
 			case act.existing == 0:

@@ -62,3 +62,43 @@ func (c *stmtCache) close() {
 	}
 	c.stmts = nil
 }
+
+// txStmts prepares statements once for the life of one bulk transaction
+// (an import runs the same few statements hundreds of thousands of times).
+// A nil *txStmts runs statements unprepared.
+type txStmts struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func newTxStmts(tx *sql.Tx) *txStmts { return &txStmts{tx: tx, m: map[string]*sql.Stmt{}} }
+
+func (p *txStmts) get(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := p.m[query]; ok {
+		return st
+	}
+	st, err := p.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	p.m[query] = st
+	return st
+}
+
+func (p *txStmts) row(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if p != nil {
+		if st := p.get(ctx, query); st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+func (p *txStmts) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if p != nil {
+		if st := p.get(ctx, query); st != nil {
+			return st.ExecContext(ctx, args...)
+		}
+	}
+	return tx.ExecContext(ctx, query, args...)
+}

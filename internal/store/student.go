@@ -441,7 +441,11 @@ func (s *Store) createStudentTx(ctx context.Context, tx *sql.Tx, a Actor, sc1, s
 	}
 	var id int64
 	err := func() error {
-		cls, err := s.classInScope(ctx, tx, sc1, *in.ClassID)
+		var stmts *txStmts
+		if rc != nil {
+			stmts = rc.stmts
+		}
+		cls, err := s.classInScopeP(ctx, tx, stmts, sc1, *in.ClassID)
 		if err != nil {
 			return err
 		}
@@ -460,7 +464,7 @@ func (s *Store) createStudentTx(ctx context.Context, tx *sql.Tx, a Actor, sc1, s
 			}
 		}
 		now := msNow(s)
-		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO students (school_id, district_id, class_id, student_no, student_no_bidx, name, gender,
+		err = stmts.row(ctx, tx, s.q(`INSERT INTO students (school_id, district_id, class_id, student_no, student_no_bidx, name, gender,
 			birth_date, status, id_number, id_number_bidx, categories, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'enrolled', ?, ?, ?, ?, ?) RETURNING id`),
 			cls.schoolID, cls.districtID, cls.id, displayStudentNo(*in.StudentNo), noIndex, *in.Name, string(*in.Gender), *in.BirthDate,
@@ -469,7 +473,7 @@ func (s *Store) createStudentTx(ctx context.Context, tx *sql.Tx, a Actor, sc1, s
 			return studentConflict(mapErr(err))
 		}
 		if in.Guardians != nil {
-			if err := s.insertGuardians(ctx, tx, id, cls.schoolID, cls.districtID, *in.Guardians); err != nil {
+			if err := s.insertGuardiansP(ctx, tx, stmts, id, cls.schoolID, cls.districtID, *in.Guardians); err != nil {
 				return err
 			}
 		}
@@ -508,8 +512,12 @@ func (s *Store) sealIDNumber(idNumber *string, noIndex []byte) ([]byte, []byte, 
 type classRef struct{ id, schoolID, districtID int64 }
 
 func (s *Store) classInScope(ctx context.Context, tx *sql.Tx, sc authz.Scope, classID int64) (classRef, error) {
+	return s.classInScopeP(ctx, tx, nil, sc, classID)
+}
+
+func (s *Store) classInScopeP(ctx context.Context, tx *sql.Tx, stmts *txStmts, sc authz.Scope, classID int64) (classRef, error) {
 	var c classRef
-	err := tx.QueryRowContext(ctx, s.q("SELECT id, school_id, district_id FROM classes WHERE id = ? AND "+
+	err := stmts.row(ctx, tx, s.q("SELECT id, school_id, district_id FROM classes WHERE id = ? AND "+
 		scopePred(sc, "district_id", "school_id", "id")), classID).Scan(&c.id, &c.schoolID, &c.districtID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, &ValidationError{Fields: []FieldError{{"class_id", "err.out_of_scope"}}}
@@ -526,8 +534,12 @@ func (s *Store) replaceGuardians(ctx context.Context, tx *sql.Tx, studentID, sch
 
 // insertGuardians adds guardians to a pupil who has none yet.
 func (s *Store) insertGuardians(ctx context.Context, tx *sql.Tx, studentID, schoolID, districtID int64, gs []model.Guardian) error {
+	return s.insertGuardiansP(ctx, tx, nil, studentID, schoolID, districtID, gs)
+}
+
+func (s *Store) insertGuardiansP(ctx context.Context, tx *sql.Tx, stmts *txStmts, studentID, schoolID, districtID int64, gs []model.Guardian) error {
 	for _, g := range gs {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO guardians (student_id, school_id, district_id, name, relation, phone)
+		if _, err := stmts.exec(ctx, tx, s.q(`INSERT INTO guardians (student_id, school_id, district_id, name, relation, phone)
 			VALUES (?, ?, ?, ?, ?, ?)`), studentID, schoolID, districtID, g.Name, string(g.Relation), g.Phone); err != nil {
 			return fmt.Errorf("store: add guardian: %w", mapErr(err))
 		}
@@ -822,10 +834,13 @@ func (s *Store) EachStudent(ctx context.Context, a Actor, sc authz.Scope, f Stud
 	if keyOnly {
 		action = "export.key_students"
 	}
-	e := a.entry(action, "school", f.SchoolID, f.SchoolID, 0)
-	if f.ClassID != 0 {
-		e.ObjectType, e.ObjectID = "class", f.ClassID
+	var districtID int64
+	if err := s.readRow(ctx, s.q("SELECT district_id FROM schools WHERE id = ?"), f.SchoolID).Scan(&districtID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return n, err
 	}
-	e.Detail = "rows=" + strconv.Itoa(n)
-	return n, s.tx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) })
+	objType, objID := "school", f.SchoolID
+	if f.ClassID != 0 {
+		objType, objID = "class", f.ClassID
+	}
+	return n, s.AuditExport(ctx, a, action, objType, objID, f.SchoolID, districtID, n)
 }

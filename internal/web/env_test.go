@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -36,6 +37,7 @@ import (
 
 	"huhang/internal/auth"
 	"huhang/internal/authz"
+	"huhang/internal/importer"
 	"huhang/internal/model"
 	"huhang/internal/privacy"
 	"huhang/internal/seed"
@@ -240,6 +242,7 @@ func (e *env) newServer(t testing.TB, cfg web.Config) (*web.Server, *httptest.Se
 type position struct {
 	name                                    string
 	district, school, class, student, staff int64
+	imp                                     int64 // a roster import of the school (see fixtureImport)
 
 	school0    store.SchoolSummary
 	student0   store.StudentDetail // unmasked, with contact
@@ -432,7 +435,39 @@ func loadFixtures(ctx context.Context, st *store.Store) (*fixtures, error) {
 	if len(fx.other.structure) == 0 || len(fx.other.staffNames) == 0 {
 		return nil, fmt.Errorf("other district: no unique school, district or staff names to check for leaks")
 	}
+	// One roster import per school: the demo school's (shared by the
+	// positions there), the sibling's and the other district's.
+	for i, p := range []*position{fx.own, fx.sibling, fx.other} {
+		if p.imp, err = fixtureImport(ctx, st, p, 700+i); err != nil {
+			return nil, fmt.Errorf("import for %s: %w", p.name, err)
+		}
+	}
+	fx.ownTeam.imp, fx.classmate.imp = fx.own.imp, fx.own.imp
 	return fx, nil
+}
+
+// fixtureImport uploads, through the store, a one-row pupil roster for
+// p's school. The row is well formed but names class 99 of its grade,
+// which no school has, so every preview reports one problem and every
+// commit is refused: the import exists in and out of each caller's scope,
+// and no request of the matrix can change the shared city through it.
+func fixtureImport(ctx context.Context, st *store.Store, p *position, seq int) (int64, error) {
+	cl, err := st.GetClass(ctx, city, p.class)
+	if err != nil {
+		return 0, err
+	}
+	birth := fmt.Sprintf("%d0601", model.SchoolYearOf(time.Now())-6-max(cl.Grade, 1))
+	id := idNumber("519988", birth, seq)
+	gender := "女"
+	if (id[16]-'0')%2 == 1 {
+		gender = "男"
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"学籍号", "姓名", "性别", "出生日期", "身份证号", "年级", "班级"})
+	w.Write([]string{"G" + id, "矩阵导入学生", gender, birth[:4] + "-06-01", id, model.GradeName(cl.Grade), "99班"})
+	w.Flush()
+	return st.CreateImport(ctx, store.SystemActor, city, importer.Students, p.school, "矩阵测试名单.csv", b.Bytes())
 }
 
 // addSiblingSchool creates a primary school in the demo district with one
@@ -559,7 +594,10 @@ type response struct {
 
 func (r *response) String() string {
 	b := string(r.body)
-	if strings.HasPrefix(strings.TrimSpace(b), "<") {
+	switch {
+	case !utf8.Valid(r.body):
+		b = fmt.Sprintf("(%d bytes of %s)", len(r.body), r.header.Get("Content-Type")) // a download
+	case strings.HasPrefix(strings.TrimSpace(b), "<"):
 		b = textOf(r.body)
 	}
 	if utf8.RuneCountInString(b) > 160 {

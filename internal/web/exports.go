@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"net/http"
-	"time"
 
 	"huhang/internal/authz"
 	"huhang/internal/export"
@@ -22,7 +21,7 @@ func exportScope(c *reqCtx, class authz.DataClass) authz.Scope {
 
 func sendXLSX(w http.ResponseWriter, b []byte, parts ...string) {
 	w.Header().Set("Content-Type", export.ContentType)
-	w.Header().Set("Content-Disposition", export.Disposition(append(parts, time.Now().Format("2006-01-02"))...))
+	w.Header().Set("Content-Disposition", export.Disposition(parts...))
 	w.Write(b)
 }
 
@@ -64,7 +63,7 @@ func (s *Server) writeStudents(w http.ResponseWriter, r *http.Request, c *reqCtx
 	if err := sheet.Write(&buf); err != nil {
 		return err
 	}
-	sendXLSX(w, buf.Bytes(), name)
+	sendXLSX(w, buf.Bytes(), name, s.now().Format("2006-01-02"))
 	return nil
 }
 
@@ -143,13 +142,13 @@ func (s *Server) exportStaff(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 			break
 		}
 	}
-	if err := s.store.Audit(r.Context(), c.actor(r), "export.staff", "school", id, "ok", ""); err != nil {
-		return err
-	}
 	var buf bytes.Buffer
 	if err := sheet.Write(&buf); err != nil {
 		return err
 	}
-	sendXLSX(w, buf.Bytes(), school.Name+"_"+t("staff.title"))
+	if err := s.store.AuditExport(r.Context(), c.actor(r), "export.staff", "school", id, school.ID, school.DistrictID, sheet.Rows()); err != nil {
+		return err
+	}
+	sendXLSX(w, buf.Bytes(), school.Name+"_"+t("staff.title"), s.now().Format("2006-01-02"))
 	return nil
 }

@@ -239,6 +239,8 @@ var (
 	countsKeys = []string{"students", "female", "male", "suppressed", "categories", "categories.*"}
 	listKeys   = []string{"items", "total", "offset", "limit"}
 	asgKeys    = []string{"id", "role", "district_id", "school_id", "class_id", "agency_id"}
+	importKeys = []string{"id", "kind", "school_id", "district_id", "user_id", "file_name", "file_sha256", "status",
+		"rows_total", "rows_new", "rows_updated", "rows_unchanged", "rows_error", "created_at", "committed_at"}
 )
 
 func prefixed(prefix string, keys ...string) []string {
@@ -277,6 +279,12 @@ var allowedKeys = map[string][]string{
 		prefixed("assignments[]", asgKeys...)...)...),
 	"/api/v1/audit": listOfKeys("seq", "at", "actor_id", "actor_role", "ip", "action", "object_type", "object_id", "school_id",
 		"district_id", "outcome", "detail", "hash"),
+	"/api/v1/imports": listOfKeys(importKeys...),
+	// An import with its job and problems (row, column and message: never
+	// a cell's value).
+	"/api/v1/imports/{id}": append(append(slices.Clone(importKeys), prefixed("job", "phase", "done", "total", "percent", "finished",
+		"format", "error", "counts", "counts.rows_total", "counts.rows_new", "counts.rows_updated", "counts.rows_unchanged", "counts.rows_error")...),
+		prefixed("problems[]", "row", "column", "code", "message", "notice")...),
 	"/api/v1/openapi.json": nil, // a document, not data
 }
 
@@ -335,7 +343,7 @@ func TestJSONKeySetsByRole(t *testing.T) {
 				}
 				rs := specs[ri.Method+" "+ri.Pattern]
 				path := strings.NewReplacer("{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
-					"{student}", itoa(p.student), "{staff}", itoa(p.staff)).Replace(rs.path)
+					"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{import}", itoa(p.imp)).Replace(rs.path)
 				r := c.get(path)
 				if r.status != 200 {
 					continue // refusals are the matrix's business

@@ -45,7 +45,13 @@ type importState struct {
 	Job    struct {
 		Phase    string `json:"phase"`
 		Finished bool   `json:"finished"`
-		Counts   struct{ Total, New, Updated, Unchanged, Errors int }
+		Counts   struct {
+			Total     int `json:"rows_total"`
+			New       int `json:"rows_new"`
+			Updated   int `json:"rows_updated"`
+			Unchanged int `json:"rows_unchanged"`
+			Errors    int `json:"rows_error"`
+		}
 	} `json:"job"`
 	Problems []struct {
 		Row     int    `json:"row"`

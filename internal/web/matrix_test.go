@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -102,9 +103,10 @@ const (
 	nClass
 	nStudent
 	nStaff
-	nUser  // an account (administration): the test's own throwaway account
-	nToken // an API token: the caller's own, or another account's
-	nAsg   // an assignment: the throwaway account's own, or another account's
+	nUser   // an account (administration): the test's own throwaway account
+	nToken  // an API token: the caller's own, or another account's
+	nAsg    // an assignment: the throwaway account's own, or another account's
+	nImport // a roster import of a school (fixtureImport)
 )
 
 // positionsFor lists the positions a route is tried at.
@@ -112,7 +114,7 @@ func positionsFor(n node) []string {
 	switch n {
 	case nDistrict, nToken, nAsg:
 		return []string{"own", "other"}
-	case nSchool, nStaff:
+	case nSchool, nStaff, nImport:
 		return []string{"own", "sibling", "other"}
 	case nClass, nStudent:
 		return []string{"own", "classmate", "sibling", "other"}
@@ -123,7 +125,7 @@ func positionsFor(n node) []string {
 // routeSpec is one route's row: what it is aimed at and what it answers.
 type routeSpec struct {
 	access string // the access the route must declare
-	path   string // with {district} {school} {class} {student} {staff} {user} {token} {asg}
+	path   string // with {district} {school} {class} {student} {staff} {import} {user} {token} {asg}
 	node   node
 	ok     int  // status when the caller may, in scope (with an empty body for writes)
 	okAnon int  // public routes: status for an anonymous caller, when different
@@ -141,6 +143,16 @@ type routeSpec struct {
 	bad func(fx *fixtures, p *position) string
 	// body is sent in every case (read-only POSTs).
 	body func(fx *fixtures, p *position) string
+	// multipart: writes take multipart/form-data (uploads), with the
+	// boundary matrixBoundary.
+	multipart bool
+	// schoolLevel: the route needs the right at school level or wider; a
+	// class-bound role answers 404 even for its own class (exports,
+	// SECURITY-TESTS T7.6: class teachers cannot export).
+	schoolLevel bool
+	// xlsx: the route answers a workbook of this kind ("students",
+	// "key_students" or "staff"), opened and checked when it is allowed.
+	xlsx string
 }
 
 func routeSpecs() map[string]routeSpec {
@@ -186,6 +198,21 @@ func routeSpecs() map[string]routeSpec {
 			bad: func(fx *fixtures, p *position) string {
 				return url.Values{"kind": {"class"}, "class_id": {itoa(p.student0.ClassID)}}.Encode()
 			}},
+		// Roster imports (school data administrators) and exports.
+		"GET /imports":               {access: "D1:write", path: "/imports", ok: 200},
+		"GET /imports/template.xlsx": {access: "D1:write", path: "/imports/template.xlsx", ok: 200},
+		"POST /imports": {access: "D1:write", path: "/imports", node: nSchool, create: true, multipart: true, ok: 400,
+			bad: uploadBody},
+		"GET /imports/{id}":         {access: "D1:write", path: "/imports/{import}", node: nImport, ok: 200},
+		"POST /imports/{id}/commit": {access: "D1:write", path: "/imports/{import}/commit", node: nImport, form: true, ok: 400},
+		"GET /classes/{id}/students.xlsx": {access: "D1:read", path: "/classes/{class}/students.xlsx", node: nClass, ok: 200,
+			schoolLevel: true, xlsx: "students"},
+		"GET /schools/{id}/students.xlsx": {access: "D1:read", path: "/schools/{school}/students.xlsx", node: nSchool, ok: 200,
+			schoolLevel: true, xlsx: "students"},
+		"GET /schools/{id}/key-students.xlsx": {access: "D2:read", path: "/schools/{school}/key-students.xlsx", node: nSchool,
+			ok: 200, schoolLevel: true, xlsx: "key_students"},
+		"GET /schools/{id}/staff.xlsx": {access: "D6:read", path: "/schools/{school}/staff.xlsx", node: nSchool, ok: 200, xlsx: "staff"},
+
 		"GET /schools/{id}/staff": {access: "D6:read", path: "/schools/{school}/staff", node: nSchool, ok: 200},
 		"GET /staff/new":          {access: "D6:write", path: "/staff/new?school={school}", node: nSchool, ok: 200},
 		"POST /staff":             {access: "D6:write", path: "/staff", node: nSchool, create: true, form: true, ok: 400, bad: newStaffForm},
@@ -248,11 +275,16 @@ func routeSpecs() map[string]routeSpec {
 			bad: func(*fixtures, *position) string {
 				return url.Values{"code": {"519902"}, "name": {"矩阵测试县"}, "kind": {"county"}}.Encode()
 			}},
-		"GET /api/v1/school-years":        {access: "D0:read", path: "/api/v1/school-years", ok: 200},
-		"GET /api/v1/users":               {access: "role:sysadmin", path: "/api/v1/users", ok: 200},
-		"POST /api/v1/users":              {access: "role:sysadmin", path: "/api/v1/users", ok: 400, bad: newUserJSON},
-		"POST /api/v1/users/{id}/disable": {access: "role:sysadmin", path: "/api/v1/users/{user}/disable", node: nUser, ok: 200},
-		"GET /api/v1/audit":               {access: "D7:read", path: "/api/v1/audit", ok: 200},
+		"GET /api/v1/school-years": {access: "D0:read", path: "/api/v1/school-years", ok: 200},
+		"GET /api/v1/imports":      {access: "D1:write", path: "/api/v1/imports", ok: 200},
+		"POST /api/v1/imports": {access: "D1:write", path: "/api/v1/imports", node: nSchool, create: true, multipart: true, ok: 400,
+			bad: uploadBody},
+		"GET /api/v1/imports/{id}":         {access: "D1:write", path: "/api/v1/imports/{import}", node: nImport, ok: 200},
+		"POST /api/v1/imports/{id}/commit": {access: "D1:write", path: "/api/v1/imports/{import}/commit", node: nImport, ok: 400},
+		"GET /api/v1/users":                {access: "role:sysadmin", path: "/api/v1/users", ok: 200},
+		"POST /api/v1/users":               {access: "role:sysadmin", path: "/api/v1/users", ok: 400, bad: newUserJSON},
+		"POST /api/v1/users/{id}/disable":  {access: "role:sysadmin", path: "/api/v1/users/{user}/disable", node: nUser, ok: 200},
+		"GET /api/v1/audit":                {access: "D7:read", path: "/api/v1/audit", ok: 200},
 	}
 }
 
@@ -346,6 +378,25 @@ func sameStaffJSON(fx *fixtures, p *position) string {
 	}
 	b, _ := json.Marshal(map[string]any{"school_id": s.SchoolID, "name": s.Name, "gender": s.Gender, "phone": s.Phone, "posts": posts})
 	return string(b)
+}
+
+// matrixBoundary separates the parts of the matrix's uploads.
+const matrixBoundary = "huhang-matrix-boundary-7d1f"
+
+// uploadBody is a well-formed roster upload for the position's school: a
+// one-row file, valid but for a class no school has, so even a wrongful
+// acceptance could never be committed.
+func uploadBody(fx *fixtures, p *position) string {
+	var b strings.Builder
+	mw := multipart.NewWriter(&b)
+	mw.SetBoundary(matrixBoundary)
+	mw.WriteField("kind", "students")
+	mw.WriteField("school_id", itoa(p.school))
+	fw, _ := mw.CreateFormFile("file", "矩阵测试名单.csv")
+	fmt.Fprintf(fw, "学籍号,姓名,性别,出生日期,身份证号,年级,班级\r\nL%s,矩阵上传学生,女,2016-06-01,,一年级,99班\r\n",
+		"519988201606010001")
+	mw.Close()
+	return b.String()
 }
 
 func newUserForm(*fixtures, *position) string {
@@ -447,6 +498,9 @@ func expect(t *testing.T, c caller, rs routeSpec, access string, api bool, pos s
 	}
 	if !allows(t, c, access) {
 		return expectation{status: []int{404}, refused: true, why: "the role may not use " + access}
+	}
+	if rs.schoolLevel && bindingOf[c.role] == authz.BindClass {
+		return expectation{status: []int{404}, refused: true, why: "a class-bound role may not export (T7.6)"}
 	}
 	if covers(c, rs.node, pos) {
 		return expectation{status: []int{rs.ok}, why: "allowed, in scope"}
@@ -550,7 +604,7 @@ func TestAccessMatrix(t *testing.T) {
 						p := posOf(pos)
 						path := strings.NewReplacer(
 							"{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
-							"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{user}", itoa(targetID),
+							"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{import}", itoa(p.imp), "{user}", itoa(targetID),
 						).Replace(rs.path)
 						switch {
 						case pos == "own":
@@ -573,6 +627,9 @@ func TestAccessMatrix(t *testing.T) {
 							ctype = "application/json"
 							if rs.form {
 								ctype = "application/x-www-form-urlencoded"
+							}
+							if rs.multipart {
+								ctype = "multipart/form-data; boundary=" + matrixBoundary
 							}
 						}
 						rc := cl
@@ -604,6 +661,9 @@ func TestAccessMatrix(t *testing.T) {
 						}
 						if leak := leaked(c, e.fx, r.body); leak != "" {
 							t.Errorf("%s: the response holds %q, which the caller may not see", where, leak)
+						}
+						if rs.xlsx != "" && r.status == http.StatusOK {
+							checkExport(t, where, c, e.fx, rs, pos, p, r)
 						}
 					}
 				}
