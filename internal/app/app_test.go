@@ -3,12 +3,16 @@ package app
 import (
 	"bytes"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
+
+	"huhang/internal/privacy"
 )
 
 // run calls the command line in-process and returns its exit code and
@@ -152,6 +156,66 @@ func TestCommandLine(t *testing.T) {
 		}
 		if code, _, errs := run(t, "serve", "--database-url", "mysql://x"); code == 0 || !strings.Contains(errs, "postgres://") {
 			t.Errorf("exit %d: %s", code, errs)
+		}
+	})
+}
+
+func TestImportCommand(t *testing.T) {
+	dir := demoDir(t)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "huhang.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code string
+	var grade, number int
+	err = db.QueryRow(`SELECT s.code, c.grade, c.number FROM classes c JOIN schools s ON s.id = c.school_id
+		WHERE s.type = 'primary' AND c.grade = 3 ORDER BY s.id, c.number LIMIT 1`).Scan(&code, &grade, &number)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := time.Now().Year()
+	if time.Now().Month() < time.August {
+		year--
+	}
+	birth := fmt.Sprintf("%d0707", year-9)
+	first := "510499" + birth + "123"
+	c, _ := privacy.IDCheckChar(first)
+	id := first + string(c)
+	gender := "女"
+	if (id[16]-'0')%2 == 1 {
+		gender = "男"
+	}
+	header := "学籍号,姓名,性别,出生日期,身份证号,年级,班级\n"
+	good := fmt.Sprintf("G%s,命令行甲,%s,%s-07-07,%s,三年级,%d班\n", id, gender, birth[:4], id, number)
+	bad := "G123,命令行乙,男,2017-01-01,,三年级,1班\n"
+	file := filepath.Join(t.TempDir(), "roster.csv")
+
+	t.Run("a roster with a bad row is refused with its row number and nothing is written", func(t *testing.T) {
+		os.WriteFile(file, []byte(header+good+bad), 0o600)
+		code1, out, errs := run(t, "import", "students", file, "--school", code, "--data", dir)
+		if code1 == 0 || !strings.Contains(out, "row 3") || !strings.Contains(errs, "nothing was written") {
+			t.Errorf("exit %d\n%s\n%s", code1, out, errs)
+		}
+	})
+	t.Run("a good roster is checked, then imported, then changes nothing", func(t *testing.T) {
+		os.WriteFile(file, []byte(header+good), 0o600)
+		if c, out, errs := run(t, "import", "students", file, "--school", code, "--data", dir, "--dry-run"); c != 0 || !strings.Contains(out, "1 new") || !strings.Contains(out, "dry run") {
+			t.Fatalf("dry run: exit %d\n%s\n%s", c, out, errs)
+		}
+		if c, out, errs := run(t, "import", "students", file, "--school", code, "--data", dir); c != 0 || !strings.Contains(out, "imported as import") {
+			t.Fatalf("import: exit %d\n%s\n%s", c, out, errs)
+		}
+		if c, out, _ := run(t, "import", "students", file, "--school", code, "--data", dir, "--dry-run"); c != 0 || !strings.Contains(out, "1 unchanged") {
+			t.Errorf("re-import: exit %d\n%s", c, out)
+		}
+		if c, _, _ := run(t, "audit", "verify", "--data", dir); c != 0 {
+			t.Error("the chain broke after an import")
+		}
+	})
+	t.Run("an unknown school is named", func(t *testing.T) {
+		if c, _, errs := run(t, "import", "students", file, "--school", "NOPE", "--data", dir); c == 0 || !strings.Contains(errs, "NOPE") {
+			t.Errorf("exit %d: %s", c, errs)
 		}
 	})
 }
