@@ -211,3 +211,21 @@ func TestARealChildWithAnExampleNumberIsNotSkipped(t *testing.T) {
 		t.Errorf("problems = %+v", res.Problems)
 	}
 }
+
+func TestEachRawRowGivesTheFileBackAsItStands(t *testing.T) {
+	data := []byte("学籍号,姓名\nG1,甲\n\nL2,乙\n")
+	var got []string
+	p, err := EachRawRow(data, DefaultLimits, func(row int, cells []string) error {
+		got = append(got, fmt.Sprintf("%d:%s", row, strings.Join(cells, "|")))
+		return nil
+	})
+	if err != nil || p != nil {
+		t.Fatalf("EachRawRow: %v %v", p, err)
+	}
+	if len(got) < 3 || got[0] != "1:学籍号|姓名" || got[1] != "2:G1|甲" || !strings.HasPrefix(got[len(got)-1], "4:L2|乙") {
+		t.Errorf("rows = %q", got)
+	}
+	if p, _ := EachRawRow([]byte("PK\x03\x04garbage"), DefaultLimits, func(int, []string) error { return nil }); p == nil {
+		t.Error("a corrupt file gave no problem")
+	}
+}

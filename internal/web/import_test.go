@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"huhang/internal/authz"
 	"huhang/internal/model"
 	"huhang/internal/store"
@@ -134,6 +136,26 @@ func TestRosterImport(t *testing.T) {
 		page := admin.get(fmt.Sprintf("/imports/%d", imp))
 		if !strings.Contains(string(page.body), "身份证号") || !strings.Contains(string(page.body), `id="problems"`) {
 			t.Errorf("the preview page does not list the problem")
+		}
+		// The file comes back with a column of problems on the bad row.
+		x := admin.get(fmt.Sprintf("/imports/%d/problems.xlsx", imp))
+		if x.status != 200 {
+			t.Fatalf("problems.xlsx: %s", x)
+		}
+		wb, err := excelize.OpenReader(bytes.NewReader(x.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheetRows, _ := wb.GetRows(wb.GetSheetName(0))
+		wb.Close()
+		var row3 []string
+		for _, r := range sheetRows {
+			if len(r) > 0 && r[0] == "3" {
+				row3 = r
+			}
+		}
+		if len(row3) == 0 || !strings.Contains(row3[len(row3)-1], "身份证号") || !strings.Contains(strings.Join(row3, ","), "导入乙") {
+			t.Errorf("row 3 of the returned file: %q", row3)
 		}
 		before := count(t, e, "students")
 		if r := admin.postForm(fmt.Sprintf("/imports/%d/commit", imp), nil); r.status != http.StatusBadRequest {

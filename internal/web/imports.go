@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"huhang/internal/authz"
+	"huhang/internal/export"
 	"huhang/internal/importer"
 	"huhang/internal/store"
 )
@@ -485,5 +486,79 @@ func (s *Server) apiImports(w http.ResponseWriter, r *http.Request, c *reqCtx) e
 	return nil
 }
 
-var _ = time.Second
-var _ = fmt.Sprint
+
+// importErrors gives the uploaded file back as .xlsx with a column of the
+// problems of each row, so a school can fix its sheet where it stands.
+func (s *Server) importErrors(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	imp, v, err := s.importFor(r, c)
+	if err != nil {
+		return err
+	}
+	// The link shows once the check is done; a direct request waits for it.
+	for deadline := time.Now().Add(30 * time.Second); !v.Finished; {
+		if time.Now().After(deadline) || r.Context().Err() != nil {
+			return &store.ValidationError{Fields: []store.FieldError{{Field: "import", Key: "imp.wait_preview"}}}
+		}
+		time.Sleep(50 * time.Millisecond)
+		if j := s.jobs.get(imp.ID); j != nil {
+			v = j.view()
+		}
+	}
+	k1, _ := importScope(c, importer.Kind(imp.Kind))
+	file, err := s.store.ImportFile(r.Context(), k1, imp.ID)
+	if err != nil {
+		return err
+	}
+	byRow := map[int][]string{}
+	for _, p := range v.Problems {
+		msg := s.problemText(c.locale, p)
+		if p.Column != "" {
+			msg = p.Column + "：" + msg
+		}
+		byRow[p.Row] = append(byRow[p.Row], msg)
+	}
+	var sheet *export.Sheet
+	var width int
+	problemHeader := s.cat.T(c.locale, "imp.problem")
+	_, err = importer.EachRawRow(file, importer.DefaultLimits, func(row int, cells []string) error {
+		if sheet == nil {
+			// The first row is the header: the file's own plus ours.
+			cols := make([]export.Column, 0, len(cells)+2)
+			cols = append(cols, export.Column{Header: s.cat.T(c.locale, "imp.row")})
+			for _, h := range cells {
+				cols = append(cols, export.Column{Header: h})
+			}
+			cols = append(cols, export.Column{Header: problemHeader, Width: 50})
+			width = len(cells)
+			var err error
+			sheet, err = export.New(imp.FileName, cols, s.watermark(c))
+			return err
+		}
+		vals := make([]any, 0, width+2)
+		vals = append(vals, row)
+		for i := 0; i < width; i++ {
+			if i < len(cells) {
+				vals = append(vals, cells[i])
+			} else {
+				vals = append(vals, "")
+			}
+		}
+		vals = append(vals, strings.Join(byRow[row], "；"))
+		return sheet.Row(vals...)
+	})
+	if err != nil {
+		return err
+	}
+	if sheet == nil {
+		return &store.ValidationError{Fields: []store.FieldError{{Field: "file", Key: "imp.empty"}}}
+	}
+	var buf bytes.Buffer
+	if err := sheet.Write(&buf); err != nil {
+		return err
+	}
+	if err := s.store.AuditExport(r.Context(), c.actor(r), "export.import_errors", "import", imp.ID, imp.SchoolID, imp.DistrictID, sheet.Rows()); err != nil {
+		return err
+	}
+	sendXLSX(w, buf.Bytes(), strings.TrimSuffix(strings.TrimSuffix(imp.FileName, ".xlsx"), ".csv"), s.cat.T(c.locale, "imp.with_problems"))
+	return nil
+}

@@ -69,6 +69,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/imports/template.xlsx", access: D(authz.D1, W), h: s.importTemplate},
 		{method: "GET", pattern: "/imports/{id}", access: D(authz.D1, W), h: s.importPage},
 		{method: "POST", pattern: "/imports/{id}/commit", access: D(authz.D1, W), h: s.importCommit},
+		{method: "GET", pattern: "/imports/{id}/problems.xlsx", access: D(authz.D1, W), h: s.importErrors},
 		{method: "GET", pattern: "/classes/{id}/students.xlsx", access: D(authz.D1, R), h: s.exportClassStudents},
 		{method: "GET", pattern: "/schools/{id}/students.xlsx", access: D(authz.D1, R), h: s.exportSchoolStudents},
 		{method: "GET", pattern: "/schools/{id}/key-students.xlsx", access: D(authz.D2, R), h: s.exportKeyStudents},
