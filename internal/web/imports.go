@@ -486,7 +486,6 @@ func (s *Server) apiImports(w http.ResponseWriter, r *http.Request, c *reqCtx) e
 	return nil
 }
 
-
 // importErrors gives the uploaded file back as .xlsx with a column of the
 // problems of each row, so a school can fix its sheet where it stands.
 func (s *Server) importErrors(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
