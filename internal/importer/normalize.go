@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"huhang/internal/model"
 	"huhang/internal/privacy"
@@ -108,44 +107,10 @@ func NormalizeName(s string) string {
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
-// validPersonName is the store's rule for a person's name: 1–30 letters,
-// middle dots, spaces or full stops. It is restated here rather than
-// imported so this package does not depend on the store.
-func validPersonName(name string) bool {
-	n := utf8.RuneCountInString(name)
-	if n == 0 || n > 30 {
-		return false
-	}
-	for _, r := range name {
-		if !(unicode.IsLetter(r) || r == '·' || r == '•' || r == ' ' || r == '.') {
-			return false
-		}
-	}
-	return true
-}
-
 // normalizeStudentNo puts a student number in the store's canonical form:
 // no spaces, half-width, upper case (so a typed "g" or "x" still matches).
 func normalizeStudentNo(s string) string {
 	return strings.ToUpper(privacy.NormalizeIDNumber(compact(NormalizeText(s))))
-}
-
-// validStudentNo is the store's rule: G + a valid resident ID number, J + 17
-// digits + a digit or X, or L + 18 digits.
-func validStudentNo(no string) bool {
-	if len(no) < 2 {
-		return false
-	}
-	rest := no[1:]
-	switch no[0] {
-	case 'G':
-		return privacy.ValidateIDNumber(rest) == nil
-	case 'J':
-		return len(rest) == 18 && allDigits(rest[:17]) && (isDigit(rest[17]) || rest[17] == 'X')
-	case 'L':
-		return len(rest) == 18 && allDigits(rest)
-	}
-	return false
 }
 
 func allDigits(s string) bool {
@@ -203,16 +168,7 @@ func NormalizePhone(s string) (string, bool) {
 	if intl && p != "" && p[0] != '1' && p[0] != '0' {
 		p = "0" + p
 	}
-	return p, validPhone(p)
-}
-
-// validPhone is the store's rule for a phone number, on a number already
-// stripped of separators.
-func validPhone(p string) bool {
-	if len(p) == 11 && p[0] == '1' && allDigits(p) {
-		return true
-	}
-	return len(p) >= 7 && len(p) <= 12 && p[0] == '0' && allDigits(p)
+	return p, model.ValidPhone(p)
 }
 
 // NormalizeGender reads a gender as schools write it: 男/女 (also 男性,

@@ -65,8 +65,8 @@ func TestNormalizeName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := NormalizeName(tt.in)
-			if got != tt.want || validPersonName(got) != tt.valid {
-				t.Errorf("NormalizeName(%q) = %q (valid %v), want %q (valid %v)", tt.in, got, validPersonName(got), tt.want, tt.valid)
+			if got != tt.want || model.ValidPersonName(got) != tt.valid {
+				t.Errorf("NormalizeName(%q) = %q (valid %v), want %q (valid %v)", tt.in, got, model.ValidPersonName(got), tt.want, tt.valid)
 			}
 		})
 	}
@@ -354,8 +354,8 @@ func TestNormalizeIDAndStudentNo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := normalizeStudentNo(tt.in)
-			if got != tt.want || validStudentNo(got) != tt.valid {
-				t.Errorf("normalizeStudentNo(%q) = %q (valid %v), want %q (valid %v)", tt.in, got, validStudentNo(got), tt.want, tt.valid)
+			if got != tt.want || model.ValidStudentNo(got) != tt.valid {
+				t.Errorf("normalizeStudentNo(%q) = %q (valid %v), want %q (valid %v)", tt.in, got, model.ValidStudentNo(got), tt.want, tt.valid)
 			}
 		})
 	}

@@ -39,7 +39,7 @@ func (rd *reader) student() (StudentRow, bool) {
 		case exampleStudents[no] != "" && exampleStudents[no] == NormalizeName(name):
 			rd.notice(fStudentNo, keyExampleRow)
 			return s, false
-		case !validStudentNo(no):
+		case !model.ValidStudentNo(no):
 			rd.problem(fStudentNo, keyStudentNo)
 		default:
 			s.StudentNo = no
@@ -210,7 +210,7 @@ func (rd *reader) personName(f field, v string) string {
 	switch {
 	case name == "":
 		rd.problem(f, keyRequired)
-	case !validPersonName(name):
+	case !model.ValidPersonName(name):
 		rd.problem(f, keyName)
 	default:
 		return name

@@ -98,3 +98,37 @@ func TestCategorySetRoundTrips(t *testing.T) {
 		t.Error("category bits moved")
 	}
 }
+
+func TestRosterValueRules(t *testing.T) {
+	for _, c := range []struct {
+		no   string
+		want bool
+	}{
+		{"G51040220120305013X", false}, // wrong check character
+		{"L510402201203050001", true},
+		{"J51040220120305013X", true},
+		{"J5104022012030501XX", false},
+		{"X510402201203050001", false},
+		{"G", false},
+	} {
+		if got := ValidStudentNo(c.no); got != c.want {
+			t.Errorf("ValidStudentNo(%q) = %v", c.no, got)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		want bool
+	}{{"张伟", true}, {"阿依古丽·买买提", true}, {"Li Na", true}, {"", false}, {"张3", false}, {"<b>", false}} {
+		if got := ValidPersonName(c.name); got != c.want {
+			t.Errorf("ValidPersonName(%q) = %v", c.name, got)
+		}
+	}
+	for _, c := range []struct {
+		phone string
+		want  bool
+	}{{"13800001111", true}, {"138-0000-1111", true}, {"0812-3334444", true}, {"23800001111", false}, {"1380000111", false}, {"", false}} {
+		if got := ValidPhone(c.phone); got != c.want {
+			t.Errorf("ValidPhone(%q) = %v", c.phone, got)
+		}
+	}
+}

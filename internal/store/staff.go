@@ -120,13 +120,13 @@ func (in *StaffInput) validate() error {
 	if in.SchoolID <= 0 {
 		v.Add("school_id", "err.required")
 	}
-	if !ValidPersonName(in.Name) {
+	if !model.ValidPersonName(in.Name) {
 		v.Add("name", "err.person_name")
 	}
 	if !in.Gender.Valid() {
 		v.Add("gender", "err.gender")
 	}
-	if in.Phone != "" && !ValidPhone(in.Phone) {
+	if in.Phone != "" && !model.ValidPhone(in.Phone) {
 		v.Add("phone", "err.phone")
 	}
 	if len(in.Posts) == 0 {

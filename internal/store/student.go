@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"huhang/internal/audit"
 	"huhang/internal/authz"
@@ -296,10 +294,10 @@ func (in *StudentInput) validate(create bool, now time.Time) error {
 		return present
 	}
 	req(in.ClassID != nil, "class_id")
-	if req(in.StudentNo != nil, "student_no") && !ValidStudentNo(*in.StudentNo) {
+	if req(in.StudentNo != nil, "student_no") && !model.ValidStudentNo(*in.StudentNo) {
 		v.Add("student_no", "err.student_no")
 	}
-	if req(in.Name != nil, "name") && !ValidPersonName(*in.Name) {
+	if req(in.Name != nil, "name") && !model.ValidPersonName(*in.Name) {
 		v.Add("name", "err.person_name")
 	}
 	if req(in.Gender != nil, "gender") && !in.Gender.Valid() {
@@ -317,7 +315,7 @@ func (in *StudentInput) validate(create bool, now time.Time) error {
 			birth = t
 		}
 	}
-	if in.StudentNo != nil && isGNumber(*in.StudentNo) && ValidStudentNo(*in.StudentNo) && in.IDNumber != nil && *in.IDNumber != (*in.StudentNo)[1:] {
+	if in.StudentNo != nil && isGNumber(*in.StudentNo) && model.ValidStudentNo(*in.StudentNo) && in.IDNumber != nil && *in.IDNumber != (*in.StudentNo)[1:] {
 		v.Add("id_number", "err.student_no_id_mismatch")
 	}
 	if in.IDNumber != nil && *in.IDNumber != "" {
@@ -341,13 +339,13 @@ func (in *StudentInput) validate(create bool, now time.Time) error {
 		}
 		for i, g := range *in.Guardians {
 			f := "guardians[" + strconv.Itoa(i) + "]"
-			if !ValidPersonName(g.Name) {
+			if !model.ValidPersonName(g.Name) {
 				v.Add(f+".name", "err.person_name")
 			}
 			if !g.Relation.Valid() {
 				v.Add(f+".relation", "err.relation")
 			}
-			if !ValidPhone(g.Phone) {
+			if !model.ValidPhone(g.Phone) {
 				v.Add(f+".phone", "err.phone")
 			}
 		}
@@ -365,48 +363,6 @@ func idNumberKey(err error) string {
 		return "err.id_length"
 	}
 	return "err.id_number"
-}
-
-// ValidStudentNo checks a national student number (全国学籍号): G + an ID
-// number, J + an ID-style number, or L + area code + birth date + 4 digits.
-func ValidStudentNo(no string) bool {
-	if len(no) < 2 {
-		return false
-	}
-	rest := no[1:]
-	switch no[0] {
-	case 'G':
-		return privacy.ValidateIDNumber(rest) == nil
-	case 'J':
-		return len(rest) == 18 && allDigits(rest[:17]) && (isDigit(rest[17]) || rest[17] == 'X')
-	case 'L':
-		return len(rest) == 18 && allDigits(rest)
-	}
-	return false
-}
-
-// ValidPersonName accepts 1–30 letters (Han, Latin, minority-name middle
-// dots, spaces); digits and symbols are typos here.
-func ValidPersonName(name string) bool {
-	n := utf8.RuneCountInString(name)
-	if n == 0 || n > 30 {
-		return false
-	}
-	for _, r := range name {
-		if !(unicode.IsLetter(r) || r == '·' || r == '•' || r == ' ' || r == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// ValidPhone accepts a mainland mobile number or a landline with area code.
-func ValidPhone(p string) bool {
-	p = strings.ReplaceAll(strings.ReplaceAll(p, "-", ""), " ", "")
-	if len(p) == 11 && p[0] == '1' && allDigits(p) {
-		return true
-	}
-	return len(p) >= 7 && len(p) <= 12 && p[0] == '0' && allDigits(p)
 }
 
 func allDigits(s string) bool {
