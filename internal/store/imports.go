@@ -23,6 +23,7 @@ type Import struct {
 	SchoolID    int64     `json:"school_id"`
 	DistrictID  int64     `json:"district_id"`
 	UserID      int64     `json:"user_id"`
+	Username    string    `json:"username"` // "" for the command line
 	FileName    string    `json:"file_name"`
 	FileSHA256  string    `json:"file_sha256"`
 	Status      string    `json:"status"` // uploaded, previewed, committed, failed
@@ -80,13 +81,14 @@ func (s *Store) CreateImport(ctx context.Context, a Actor, sc authz.Scope, kind 
 	return id, err
 }
 
-const importCols = `id, kind, COALESCE(school_id, 0), COALESCE(district_id, 0), COALESCE(user_id, 0), file_name, file_sha256, status,
-	rows_total, rows_new, rows_updated, rows_unchanged, rows_error, created_at, committed_at`
+const importCols = `i.id, i.kind, COALESCE(i.school_id, 0), COALESCE(i.district_id, 0), COALESCE(i.user_id, 0),
+	COALESCE((SELECT username FROM users u WHERE u.id = i.user_id), ''), i.file_name, i.file_sha256, i.status,
+	i.rows_total, i.rows_new, i.rows_updated, i.rows_unchanged, i.rows_error, i.created_at, i.committed_at`
 
 func scanImport(r interface{ Scan(...any) error }) (Import, error) {
 	var x Import
 	var c, m int64
-	err := r.Scan(&x.ID, &x.Kind, &x.SchoolID, &x.DistrictID, &x.UserID, &x.FileName, &x.FileSHA256, &x.Status,
+	err := r.Scan(&x.ID, &x.Kind, &x.SchoolID, &x.DistrictID, &x.UserID, &x.Username, &x.FileName, &x.FileSHA256, &x.Status,
 		&x.Total, &x.New, &x.Updated, &x.Unchanged, &x.Errors, &c, &m)
 	x.CreatedAt, x.CommittedAt = fromMS(c), fromMS(m)
 	return x, err
@@ -94,16 +96,16 @@ func scanImport(r interface{ Scan(...any) error }) (Import, error) {
 
 // GetImport returns an import of a school in scope.
 func (s *Store) GetImport(ctx context.Context, sc authz.Scope, id int64) (Import, error) {
-	x, err := scanImport(s.read.QueryRowContext(ctx, s.q("SELECT "+importCols+" FROM imports WHERE id = ? AND "+
-		scopePred(sc, "district_id", "school_id", "")), id))
+	x, err := scanImport(s.read.QueryRowContext(ctx, s.q("SELECT "+importCols+" FROM imports i WHERE i.id = ? AND "+
+		scopePred(sc, "i.district_id", "i.school_id", "")), id))
 	return x, mapErr(err)
 }
 
 // ListImports lists the imports of schools in scope, newest first.
 func (s *Store) ListImports(ctx context.Context, sc authz.Scope, limit int) ([]Import, error) {
 	limit, _ = page(limit, 0)
-	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+importCols+" FROM imports WHERE "+scopePred(sc, "district_id", "school_id", "")+
-		" ORDER BY id DESC LIMIT ?"), limit)
+	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+importCols+" FROM imports i WHERE "+scopePred(sc, "i.district_id", "i.school_id", "")+
+		" ORDER BY i.id DESC LIMIT ?"), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list imports: %w", err)
 	}

@@ -239,7 +239,7 @@ var (
 	countsKeys = []string{"students", "female", "male", "suppressed", "categories", "categories.*"}
 	listKeys   = []string{"items", "total", "offset", "limit"}
 	asgKeys    = []string{"id", "role", "district_id", "school_id", "class_id", "agency_id"}
-	importKeys = []string{"id", "kind", "school_id", "district_id", "user_id", "file_name", "file_sha256", "status",
+	importKeys = []string{"id", "kind", "school_id", "district_id", "user_id", "username", "file_name", "file_sha256", "status",
 		"rows_total", "rows_new", "rows_updated", "rows_unchanged", "rows_error", "created_at", "committed_at"}
 )
 
