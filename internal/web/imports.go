@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +35,7 @@ type job struct {
 	format   string
 	err      string
 	finished bool
+	ended    time.Time
 }
 
 type jobView struct {
@@ -77,12 +80,25 @@ func (js *jobs) get(id int64) *job {
 	return js.m[id]
 }
 
+// jobKeep is how long a finished job's problem list stays in memory; after
+// that the status page runs the check again (the figures are in the
+// database either way).
+const jobKeep = 30 * time.Minute
+
 // start runs fn for import id unless a job for it is still running.
 func (js *jobs) start(id int64, fn func(*job)) *job {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	if js.m == nil {
 		js.m = map[int64]*job{}
+	}
+	for k, j := range js.m {
+		j.mu.Lock()
+		old := j.finished && time.Since(j.ended) > jobKeep
+		j.mu.Unlock()
+		if old {
+			delete(js.m, k)
+		}
 	}
 	if j, ok := js.m[id]; ok && !j.view().Finished {
 		return j
@@ -121,7 +137,7 @@ func (s *Server) runPreview(a store.Actor, sc1, sc2 authz.Scope, imp store.Impor
 		fail := func(err error) {
 			s.log.Error("import preview failed", "import_id", imp.ID, "err", err)
 			j.mu.Lock()
-			j.phase, j.err, j.finished = "failed", "error.internal", true
+			j.phase, j.err, j.finished, j.ended = "failed", "error.internal", true, time.Now()
 			j.mu.Unlock()
 		}
 		file, err := s.store.ImportFile(ctx, sc1, imp.ID)
@@ -163,7 +179,7 @@ func (s *Server) runPreview(a store.Actor, sc1, sc2 authz.Scope, imp store.Impor
 		}
 		sortProblems(problems)
 		j.mu.Lock()
-		j.phase, j.problems, j.counts, j.format, j.finished = "previewed", problems, counts, res.Format, true
+		j.phase, j.problems, j.counts, j.format, j.finished, j.ended = "previewed", problems, counts, res.Format, true, time.Now()
 		j.mu.Unlock()
 	}
 }
@@ -175,7 +191,7 @@ func (s *Server) runCommit(a store.Actor, sc1, sc2 authz.Scope, imp store.Import
 		finish := func(phase string, problems []importer.Problem, counts store.ImportCounts, errKey string) {
 			sortProblems(problems)
 			j.mu.Lock()
-			j.phase, j.problems, j.counts, j.err, j.finished = phase, problems, counts, errKey, true
+			j.phase, j.problems, j.counts, j.err, j.finished, j.ended = phase, problems, counts, errKey, true, time.Now()
 			j.mu.Unlock()
 		}
 		file, err := s.store.ImportFile(ctx, sc1, imp.ID)
@@ -184,7 +200,12 @@ func (s *Server) runCommit(a store.Actor, sc1, sc2 authz.Scope, imp store.Import
 			return
 		}
 		res, students, staff, err := readRoster(file, imp.FileName, importer.Kind(imp.Kind), j)
-		if err != nil || res.ErrorRows() > 0 {
+		if err != nil {
+			s.log.Error("import commit: reading the file failed", "import_id", imp.ID, "err", err)
+			finish("failed", nil, store.ImportCounts{}, "imp.commit_failed")
+			return
+		}
+		if res.ErrorRows() > 0 {
 			finish("previewed", res.Problems, store.ImportCounts{Total: res.Rows, Errors: res.ErrorRows()}, "imp.fix_first")
 			return
 		}
@@ -246,11 +267,7 @@ func errorRows(ps []importer.Problem) int {
 }
 
 func sortProblems(ps []importer.Problem) {
-	for i := 1; i < len(ps); i++ {
-		for k := i; k > 0 && ps[k].Row < ps[k-1].Row; k-- {
-			ps[k], ps[k-1] = ps[k-1], ps[k]
-		}
-	}
+	slices.SortStableFunc(ps, func(a, b importer.Problem) int { return cmp.Compare(a.Row, b.Row) })
 }
 
 // problemText renders a problem in the user's language.
