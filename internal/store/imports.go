@@ -368,12 +368,8 @@ func (s *Store) PlanStudentImport(ctx context.Context, sc1, sc2 authz.Scope, sch
 func (s *Store) CommitStudentImport(ctx context.Context, a Actor, sc1, sc2 authz.Scope, importID, schoolID int64, rows []importer.StudentRow, progress func(done int)) (*StudentPlan, error) {
 	var plan *StudentPlan
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var status string
-		if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM imports WHERE id = ?"), importID).Scan(&status); err != nil {
-			return mapErr(err)
-		}
-		if status == ImportCommitted {
-			return &ValidationError{Fields: []FieldError{{"import", "err.import_done"}}}
+		if err := s.importOpen(ctx, tx, importID); err != nil {
+			return err
 		}
 		var err error
 		if plan, err = s.planStudents(ctx, tx, sc1, sc2, schoolID, rows); err != nil {
@@ -404,14 +400,7 @@ func (s *Store) CommitStudentImport(ctx context.Context, a Actor, sc1, sc2 authz
 		if err := s.appendAuditMany(ctx, tx, rc.audit); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE imports SET status = ?, rows_total = ?, rows_new = ?, rows_updated = ?, rows_unchanged = ?,
-			rows_error = 0, committed_at = ?, file_sealed = NULL WHERE id = ?`), ImportCommitted, plan.Total, plan.New, plan.Updated, plan.Unchanged,
-			msNow(s), importID); err != nil {
-			return err
-		}
-		e := a.entry("import.committed", "import", importID, schoolID, 0)
-		e.Detail = fmt.Sprintf("new=%d updated=%d unchanged=%d", plan.New, plan.Updated, plan.Unchanged)
-		return s.appendAudit(ctx, tx, e)
+		return s.closeImport(ctx, tx, a, importID, schoolID, "students", plan.ImportCounts)
 	})
 	if errors.Is(err, errImportHasProblems) {
 		return plan, nil
@@ -423,6 +412,31 @@ func (s *Store) CommitStudentImport(ctx context.Context, a Actor, sc1, sc2 authz
 }
 
 var errImportHasProblems = errors.New("import has problems")
+
+// importOpen refuses to commit an import twice.
+func (s *Store) importOpen(ctx context.Context, tx *sql.Tx, importID int64) error {
+	var status string
+	if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM imports WHERE id = ?"), importID).Scan(&status); err != nil {
+		return mapErr(err)
+	}
+	if status == ImportCommitted {
+		return &ValidationError{Fields: []FieldError{{"import", "err.import_done"}}}
+	}
+	return nil
+}
+
+// closeImport records a committed import's figures, drops its sealed file
+// and audits the commit, inside the committing transaction.
+func (s *Store) closeImport(ctx context.Context, tx *sql.Tx, a Actor, importID, schoolID int64, kind string, c ImportCounts) error {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE imports SET status = ?, rows_total = ?, rows_new = ?, rows_updated = ?, rows_unchanged = ?,
+		rows_error = 0, committed_at = ?, file_sealed = NULL WHERE id = ?`), ImportCommitted, c.Total, c.New, c.Updated, c.Unchanged,
+		msNow(s), importID); err != nil {
+		return err
+	}
+	e := a.entry("import.committed", "import", importID, schoolID, 0)
+	e.Detail = fmt.Sprintf("kind=%s new=%d updated=%d unchanged=%d", kind, c.New, c.Updated, c.Unchanged)
+	return s.appendAudit(ctx, tx, e)
+}
 
 // RowError is a store refusal of one row of an import.
 type RowError struct {

@@ -169,12 +169,8 @@ func (s *Store) PlanStaffImport(ctx context.Context, sc authz.Scope, schoolID in
 func (s *Store) CommitStaffImport(ctx context.Context, a Actor, sc authz.Scope, importID, schoolID int64, rows []importer.StaffRow, progress func(int)) (*StaffPlan, error) {
 	var plan *StaffPlan
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var status string
-		if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM imports WHERE id = ?"), importID).Scan(&status); err != nil {
-			return mapErr(err)
-		}
-		if status == ImportCommitted {
-			return &ValidationError{Fields: []FieldError{{"import", "err.import_done"}}}
+		if err := s.importOpen(ctx, tx, importID); err != nil {
+			return err
 		}
 		var err error
 		if plan, err = s.planStaff(ctx, tx, sc, schoolID, rows); err != nil {
@@ -210,14 +206,7 @@ func (s *Store) CommitStaffImport(ctx context.Context, a Actor, sc authz.Scope, 
 				progress(i)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE imports SET status = ?, rows_total = ?, rows_new = ?, rows_updated = ?, rows_unchanged = ?,
-			rows_error = 0, committed_at = ?, file_sealed = NULL WHERE id = ?`), ImportCommitted, plan.Total, plan.New, plan.Updated, plan.Unchanged,
-			msNow(s), importID); err != nil {
-			return err
-		}
-		e := a.entry("import.committed", "import", importID, schoolID, 0)
-		e.Detail = fmt.Sprintf("kind=staff new=%d updated=%d unchanged=%d", plan.New, plan.Updated, plan.Unchanged)
-		return s.appendAudit(ctx, tx, e)
+		return s.closeImport(ctx, tx, a, importID, schoolID, "staff", plan.ImportCounts)
 	})
 	if errors.Is(err, errImportHasProblems) {
 		return plan, nil
