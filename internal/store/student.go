@@ -110,7 +110,7 @@ func (s *Store) ListStudents(ctx context.Context, a Actor, sc authz.Scope, f Stu
 	}
 	limit, offset := page(f.Limit, f.Offset)
 	rows, err := s.readRows(ctx, s.q("SELECT "+studentRowCols+studentFrom+" WHERE "+cond+
-		" ORDER BY c.grade, c.number, st.student_no LIMIT ? OFFSET ?"), append(args, limit, offset)...)
+		" ORDER BY c.grade, c.number, st.name, st.id LIMIT ? OFFSET ?"), append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: list students: %w", err)
 	}
@@ -761,7 +761,7 @@ func (s *Store) EachStudent(ctx context.Context, a Actor, sc authz.Scope, f Stud
 		where = append(where, "st.categories <> 0")
 	}
 	rows, err := s.read.QueryContext(ctx, s.q("SELECT "+studentRowCols+", st.categories"+studentFrom+" WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY c.grade, c.number, st.student_no"), args...)
+		" ORDER BY c.grade, c.number, st.name, st.id"), args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: export students: %w", err)
 	}
