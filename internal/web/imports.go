@@ -277,7 +277,9 @@ func (s *Server) problemText(locale string, p importer.Problem) string {
 
 // upload reads a multipart upload: the file, its name and the fields.
 func upload(r *http.Request) (kind importer.Kind, schoolID int64, name string, file []byte, err error) {
-	if err := r.ParseMultipartForm(maxUploadBytes); err != nil {
+	// Keep the whole upload in memory: a roster must never spill to a
+	// plaintext temporary file.
+	if err := r.ParseMultipartForm(maxUploadBytes + 1<<20); err != nil {
 		return "", 0, "", nil, &store.ValidationError{Fields: []store.FieldError{{Field: "file", Key: "err.upload"}}}
 	}
 	kind = importer.Kind(r.FormValue("kind"))
