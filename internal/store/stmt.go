@@ -67,11 +67,14 @@ func (c *stmtCache) close() {
 // (an import runs the same few statements hundreds of thousands of times).
 // A nil *txStmts runs statements unprepared.
 type txStmts struct {
-	tx *sql.Tx
-	m  map[string]*sql.Stmt
+	tx      *sql.Tx
+	m       map[string]*sql.Stmt
+	classes map[int64]classRef // classes already checked in this transaction
 }
 
-func newTxStmts(tx *sql.Tx) *txStmts { return &txStmts{tx: tx, m: map[string]*sql.Stmt{}} }
+func newTxStmts(tx *sql.Tx) *txStmts {
+	return &txStmts{tx: tx, m: map[string]*sql.Stmt{}, classes: map[int64]classRef{}}
+}
 
 func (p *txStmts) get(ctx context.Context, query string) *sql.Stmt {
 	if st, ok := p.m[query]; ok {

@@ -472,11 +472,20 @@ func (s *Store) classInScope(ctx context.Context, tx *sql.Tx, sc authz.Scope, cl
 }
 
 func (s *Store) classInScopeP(ctx context.Context, tx *sql.Tx, stmts *txStmts, sc authz.Scope, classID int64) (classRef, error) {
+	// A bulk change checks each class once (same scope throughout).
+	if stmts != nil {
+		if c, ok := stmts.classes[classID]; ok {
+			return c, nil
+		}
+	}
 	var c classRef
 	err := stmts.row(ctx, tx, s.q("SELECT id, school_id, district_id FROM classes WHERE id = ? AND "+
 		scopePred(sc, "district_id", "school_id", "id")), classID).Scan(&c.id, &c.schoolID, &c.districtID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, &ValidationError{Fields: []FieldError{{"class_id", "err.out_of_scope"}}}
+	}
+	if err == nil && stmts != nil {
+		stmts.classes[classID] = c
 	}
 	return c, err
 }
