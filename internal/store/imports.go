@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"huhang/internal/audit"
 	"huhang/internal/authz"
 	"huhang/internal/importer"
 	"huhang/internal/model"
@@ -543,4 +542,3 @@ func (s *Store) FailImport(ctx context.Context, a Actor, id int64) error {
 	})
 }
 
-var _ = audit.ActStudentCreate

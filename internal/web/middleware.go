@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -291,4 +290,3 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 		Secure: !s.cfg.InsecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
-var _ = slog.LevelInfo
