@@ -541,4 +541,3 @@ func (s *Store) FailImport(ctx context.Context, a Actor, id int64) error {
 		return s.appendAudit(ctx, tx, a.entry("import.failed", "import", id, 0, 0))
 	})
 }
-
