@@ -221,6 +221,30 @@ func problem(row int, column, key string, args ...any) importer.Problem {
 	return importer.Problem{Row: row, Column: column, Key: key, Args: args}
 }
 
+// newPlanner starts a plan for a file imported into schoolID: it finds the
+// current school year and checks the school is in the caller's scope.
+func (s *Store) newPlanner(ctx context.Context, tx *sql.Tx, sc1, sc2 authz.Scope, schoolID int64) (*planner, schoolRef, error) {
+	p := &planner{s: s, ctx: ctx, q: tx, sc1: sc1, sc2: sc2, school: schoolID, schools: map[string]schoolRef{},
+		classes: map[int64]map[[2]int]int64{}, stmts: newTxStmts(tx)}
+	var def schoolRef
+	if err := tx.QueryRowContext(ctx, s.q("SELECT id FROM school_years WHERE start_year = ?"), model.SchoolYearOf(s.now())).Scan(&p.year); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, def, err
+	}
+	if err := tx.QueryRowContext(ctx, s.q("SELECT id, district_id FROM schools WHERE id = ? AND "+scopePred(sc1, "district_id", "id", "")), schoolID).Scan(&def.id, &def.district); err != nil {
+		return nil, def, &ValidationError{Fields: []FieldError{{"school_id", "err.out_of_scope"}}}
+	}
+	return p, def, nil
+}
+
+// rowSchool is the school a row belongs to: the one its school-code column
+// names (which must be in scope), else the file's.
+func (p *planner) rowSchool(def schoolRef, code string) (schoolRef, bool) {
+	if code == "" {
+		return def, true
+	}
+	return p.schoolOf(code)
+}
+
 // existingStudent is what a plan compares a row with.
 type existingStudent struct {
 	id, school, class   int64
@@ -315,15 +339,9 @@ func placeholderList(n int) string {
 // planStudents decides, row by row, whether a pupil is new, changed or the
 // same, and reports rows that cannot be imported.
 func (s *Store) planStudents(ctx context.Context, tx *sql.Tx, sc1, sc2 authz.Scope, schoolID int64, rows []importer.StudentRow) (*StudentPlan, error) {
-	p := &planner{s: s, ctx: ctx, q: tx, sc1: sc1, sc2: sc2, school: schoolID, schools: map[string]schoolRef{}, classes: map[int64]map[[2]int]int64{},
-		stmts: newTxStmts(tx)}
-	start := model.SchoolYearOf(s.now())
-	if err := tx.QueryRowContext(ctx, s.q("SELECT id FROM school_years WHERE start_year = ?"), start).Scan(&p.year); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	p, def, err := s.newPlanner(ctx, tx, sc1, sc2, schoolID)
+	if err != nil {
 		return nil, err
-	}
-	var def schoolRef
-	if err := tx.QueryRowContext(ctx, s.q("SELECT id, district_id FROM schools WHERE id = ? AND "+scopePred(sc1, "district_id", "id", "")), schoolID).Scan(&def.id, &def.district); err != nil {
-		return nil, &ValidationError{Fields: []FieldError{{"school_id", "err.out_of_scope"}}}
 	}
 	pre, err := s.prefetchStudents(ctx, tx, rows)
 	if err != nil {
@@ -332,13 +350,10 @@ func (s *Store) planStudents(ctx context.Context, tx *sql.Tx, sc1, sc2 authz.Sco
 	plan := &StudentPlan{}
 	plan.Total = len(rows)
 	for _, r := range rows {
-		school := def
-		if r.SchoolCode != "" {
-			var ok bool
-			if school, ok = p.schoolOf(r.SchoolCode); !ok {
-				plan.Problems = append(plan.Problems, problem(r.Row, "学校代码", "imp.school_out_of_scope", r.SchoolCode))
-				continue
-			}
+		school, ok := p.rowSchool(def, r.SchoolCode)
+		if !ok {
+			plan.Problems = append(plan.Problems, problem(r.Row, "学校代码", "imp.school_out_of_scope", r.SchoolCode))
+			continue
 		}
 		if !r.HasGrade || r.ClassNo <= 0 {
 			plan.Problems = append(plan.Problems, problem(r.Row, "班级", "imp.no_class"))

@@ -31,24 +31,17 @@ type staffAction struct {
 // planStaff matches rows to staff of the school by name (and phone, when
 // two share a name) and reports rows that cannot be imported.
 func (s *Store) planStaff(ctx context.Context, tx *sql.Tx, sc authz.Scope, schoolID int64, rows []importer.StaffRow) (*StaffPlan, error) {
-	p := &planner{s: s, ctx: ctx, q: tx, sc1: sc, schools: map[string]schoolRef{}, classes: map[int64]map[[2]int]int64{}}
-	if err := tx.QueryRowContext(ctx, s.q("SELECT id FROM school_years WHERE start_year = ?"), model.SchoolYearOf(s.now())).Scan(&p.year); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	p, def, err := s.newPlanner(ctx, tx, sc, sc, schoolID)
+	if err != nil {
 		return nil, err
-	}
-	var def schoolRef
-	if err := tx.QueryRowContext(ctx, s.q("SELECT id, district_id FROM schools WHERE id = ? AND "+scopePred(sc, "district_id", "id", "")), schoolID).Scan(&def.id, &def.district); err != nil {
-		return nil, &ValidationError{Fields: []FieldError{{"school_id", "err.out_of_scope"}}}
 	}
 	plan := &StaffPlan{}
 	plan.Total = len(rows)
 	for _, r := range rows {
-		school := def
-		if r.SchoolCode != "" {
-			var ok bool
-			if school, ok = p.schoolOf(r.SchoolCode); !ok {
-				plan.Problems = append(plan.Problems, problem(r.Row, "学校代码", "imp.school_out_of_scope", r.SchoolCode))
-				continue
-			}
+		school, ok := p.rowSchool(def, r.SchoolCode)
+		if !ok {
+			plan.Problems = append(plan.Problems, problem(r.Row, "学校代码", "imp.school_out_of_scope", r.SchoolCode))
+			continue
 		}
 		in := StaffInput{SchoolID: school.id, Name: r.Name, Gender: r.Gender, Phone: r.Phone}
 		var classID int64
