@@ -78,6 +78,23 @@ const (
 	ActDemoLoaded    = "system.demo_loaded"
 	ActBackup        = "system.backup"
 	ActAuditSearched = "audit.searched"
+
+	ActCampaignCreate  = "screening.campaign_created"
+	ActCampaignClose   = "screening.campaign_closed"
+	ActConsent         = "screening.consent_recorded"
+	ActCodeReissue     = "screening.code_reissued"
+	ActCodesPrinted    = "screening.codes_printed"
+	ActDraftSaved      = "screening.draft_saved"
+	ActSubmitted       = "screening.submitted"
+	ActResultsRead     = "screening.results_read" // D3/D4 list of a school or class
+	ActAnswersRead     = "screening.answers_read" // D4: one pupil's answers
+	ActAlertRaised     = "alert.raised"
+	ActAlertSeen       = "alert.seen"
+	ActAlertAck        = "alert.acknowledged"
+	ActAlertAction     = "alert.action_taken"
+	ActAlertEscalated  = "alert.escalated"
+	ActAlertClosed     = "alert.closed"
+	ActInstrumentAdded = "screening.instrument_added"
 )
 
 // Entry is one audit record. Seq numbers are consecutive from 1.

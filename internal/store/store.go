@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -57,6 +58,12 @@ type Store struct {
 	now      func() time.Time
 	counts   countCache
 	stmts    stmtCache
+
+	ingestOnce sync.Once
+	ingest     *ingester
+	// channels are the notification channels besides the in-app inbox
+	// ("webhook", "sms") that alerts queue messages for.
+	channels []string
 }
 
 // Open connects, migrates and checks the database.
@@ -192,6 +199,7 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	s.stopIngest()
 	s.stmts.close()
 	var errs []error
 	if s.read != nil && s.read != s.write {
