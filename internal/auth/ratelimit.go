@@ -105,3 +105,13 @@ func (r *RateLimiter) size() int {
 	defer r.mu.Unlock()
 	return len(r.keys.m)
 }
+
+// Exhausted reports, without recording a request, whether key is being
+// refused at now (for limits that count only failures: a caller who has
+// used up its failures is refused before it may try again).
+func (r *RateLimiter) Exhausted(key string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, found := r.keys.m[key]
+	return found && r.full(e, now)
+}

@@ -444,7 +444,7 @@ func (s *Store) EscalateDue(ctx context.Context, now time.Time, step func(AlertC
 			if !ok {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET level = ?, due_at = ? WHERE id = ?`), next.Level, ms(next.DueAt), id); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET level = ?, due_at = ?, state = ? WHERE id = ?`), next.Level, ms(next.DueAt), next.State, id); err != nil {
 				return err
 			}
 			if err := s.alertStepRows(ctx, tx, []alertRef{{id: id, schoolID: schoolID, districtID: districtID, level: next.Level}}, "escalated", ms(now)); err != nil {

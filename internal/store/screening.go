@@ -104,7 +104,7 @@ func (in *CampaignInput) Validate(known func(code string) bool) error {
 	}
 	for _, g := range in.Grades {
 		if g < -3 || g > 12 {
-			v.Add("grades", "error.grade")
+			v.Add("grades", "err.grade_for_school")
 			break
 		}
 	}

@@ -281,6 +281,8 @@ type ResultRow struct {
 	StudentID     int64     `json:"student_id"`
 	Name          string    `json:"-"`
 	ClassID       int64     `json:"class_id"`
+	SchoolID      int64     `json:"school_id"`
+	DistrictID    int64     `json:"-"`
 	ClassName     string    `json:"class_name"`
 	Consent       string    `json:"consent"`
 	State         string    `json:"state"`
@@ -327,7 +329,7 @@ func (s *Store) ScreeningResults(ctx context.Context, a Actor, sc authz.Scope, c
 	if f.WithDetail {
 		detail = "sub.detail"
 	}
-	rows, err := s.readRows(ctx, s.q(`SELECT p.id, p.student_id, st.name, p.class_id, cl.name, p.consent, p.state,
+	rows, err := s.readRows(ctx, s.q(`SELECT p.id, p.student_id, st.name, p.class_id, p.school_id, p.district_id, cl.name, p.consent, p.state,
 		COALESCE(sub.tier, -1), COALESCE(sub.critical, 0), COALESCE(sub.flags, ''), COALESCE(sub.reasons, ''), COALESCE(sub.submitted_at, 0), `+detail+`
 		FROM screening_participants p JOIN students st ON st.id = p.student_id JOIN classes cl ON cl.id = p.class_id
 		LEFT JOIN screening_submissions sub ON sub.participant_id = p.id
@@ -345,7 +347,7 @@ func (s *Store) ScreeningResults(ctx context.Context, a Actor, sc authz.Scope, c
 		var flags, reasons string
 		var at int64
 		var sealed []byte
-		if err := rows.Scan(&r.ParticipantID, &r.StudentID, &r.Name, &r.ClassID, &r.ClassName, &r.Consent, &r.State,
+		if err := rows.Scan(&r.ParticipantID, &r.StudentID, &r.Name, &r.ClassID, &r.SchoolID, &r.DistrictID, &r.ClassName, &r.Consent, &r.State,
 			&r.Tier, &crit, &flags, &reasons, &at, &sealed); err != nil {
 			return nil, fmt.Errorf("store: screening results: %w", err)
 		}
@@ -385,14 +387,13 @@ func (s *Store) SubmissionDetail(ctx context.Context, a Actor, sc authz.Scope, p
 	var flags, reasons string
 	var at int64
 	var sealed []byte
-	var schoolID, districtID int64
 	err := s.readRow(ctx, s.q(`SELECT p.id, p.student_id, st.name, p.class_id, cl.name, p.consent, p.state, sub.tier, sub.critical,
 		sub.flags, sub.reasons, sub.submitted_at, sub.detail, p.school_id, p.district_id
 		FROM screening_participants p JOIN students st ON st.id = p.student_id JOIN classes cl ON cl.id = p.class_id
 		JOIN screening_submissions sub ON sub.participant_id = p.id
 		WHERE p.id = ? AND `+scopePred(sc, "p.district_id", "p.school_id", "p.class_id")), participantID).
 		Scan(&r.ParticipantID, &r.StudentID, &r.Name, &r.ClassID, &r.ClassName, &r.Consent, &r.State, &r.Tier, &crit,
-			&flags, &reasons, &at, &sealed, &schoolID, &districtID)
+			&flags, &reasons, &at, &sealed, &r.SchoolID, &r.DistrictID)
 	if err != nil {
 		return ResultRow{}, mapErr(err)
 	}
@@ -401,7 +402,7 @@ func (s *Store) SubmissionDetail(ctx context.Context, a Actor, sc authz.Scope, p
 	if r.Detail, err = s.keys.Open(sealed, detailAAD(r.ParticipantID)); err != nil {
 		return ResultRow{}, fmt.Errorf("store: open submission %d: %w", r.ParticipantID, err)
 	}
-	e := a.entry(audit.ActAnswersRead, "participant", participantID, schoolID, districtID)
+	e := a.entry(audit.ActAnswersRead, "participant", participantID, r.SchoolID, r.DistrictID)
 	if err := s.tx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) }); err != nil {
 		return ResultRow{}, err
 	}

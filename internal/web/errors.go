@@ -44,7 +44,10 @@ func classify(err error) (status int, code, key string) {
 	var ve *store.ValidationError
 	var fe *store.FieldError
 	var tm *tooMany
+	var ce *codedError
 	switch {
+	case errors.As(err, &ce):
+		return ce.status, ce.code, ce.key
 	case errors.As(err, &ve), errors.As(err, &fe):
 		return http.StatusBadRequest, "invalid", "error.invalid"
 	case errors.Is(err, errBadRequest), errors.Is(err, store.ErrInvalid):

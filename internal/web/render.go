@@ -12,13 +12,23 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"huhang/internal/authz"
 	"huhang/internal/i18n"
 	"huhang/internal/model"
 	"huhang/internal/privacy"
 	"huhang/internal/report"
+	"huhang/internal/screening"
 )
+
+// localZone is the programme's time zone for dates shown on pages.
+var localZone = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
 
 var matchLocale = i18n.Match
 
@@ -114,6 +124,26 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 		"bar":         barWidth,
 		"itoa":        func(v int64) string { return strconv.FormatInt(v, 10) },
 		"dict2":       func(p *page, v any) map[string]any { return map[string]any{"P": p, "V": v} },
+		// share is n as a whole percentage of total, for bar widths; a
+		// withheld (or zero) cell draws nothing.
+		"share": func(n, total int) int {
+			if n <= 0 || total <= 0 {
+				return 0
+			}
+			return min(n*100/total, 100)
+		},
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "–"
+			}
+			return t.In(localZone).Format("2006-01-02 15:04")
+		},
+		"tierName":  func(t int) string { return screening.Tier(t).String() },
+		"levelName": func(l int) string { return screening.Level(l).String() },
+		"int64":       func(v int) int64 { return int64(v) },
+		"gradeName64": func(g int64) string { return model.GradeName(int(g)) },
+		"inc":       func(m map[int64]bool, id int64) bool { return m[id] },
+		"list3":     func(a, b, c string) []string { return []string{a, b, c} },
 	}
 	layout, err := templateFS.ReadFile("templates/layout.html")
 	if err != nil {

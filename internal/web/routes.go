@@ -2,6 +2,7 @@ package web
 
 import (
 	"huhang/internal/authz"
+	"huhang/internal/screening"
 	"huhang/internal/store"
 )
 
@@ -14,6 +15,7 @@ func (s *Server) routeTable() []route {
 		R = authz.Read
 		W = authz.Write
 		L = authz.Limited
+		A = authz.Aggregate
 	)
 	return []route{
 		// Operations.
@@ -74,6 +76,36 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/schools/{id}/students.xlsx", access: D(authz.D1, R), h: s.exportSchoolStudents},
 		{method: "GET", pattern: "/schools/{id}/key-students.xlsx", access: D(authz.D2, R), h: s.exportKeyStudents},
 		{method: "GET", pattern: "/schools/{id}/staff.xlsx", access: D(authz.D6, R), h: s.exportStaff},
+
+		// Screening: pupils answer with a code (no account).
+		{method: "GET", pattern: "/s", access: access{kind: public}, h: s.pupilStart},
+		{method: "POST", pattern: "/s", access: access{kind: public}, h: s.pupilEnter},
+		{method: "POST", pattern: "/s/answer", access: access{kind: public}, h: s.pupilAnswer},
+
+		// Screening campaigns (staff).
+		{method: "GET", pattern: "/screening", access: D(authz.D3, A), h: s.screeningPage},
+		{method: "GET", pattern: "/screening/new", access: anyNeed(campaignCreators[0], campaignCreators[1:]...), h: s.campaignNewPage},
+		{method: "POST", pattern: "/screening", access: anyNeed(campaignCreators[0], campaignCreators[1:]...), h: s.campaignCreate},
+		{method: "GET", pattern: "/screening/trend", access: D(authz.D3, A), h: s.trendPage},
+		{method: "GET", pattern: "/screening/instruments", access: D(authz.D3, A), h: s.instrumentsPage},
+		{method: "POST", pattern: "/screening/instruments", access: role(authz.CityOfficial), h: s.instrumentUpload},
+		{method: "GET", pattern: "/screening/{id}", access: D(authz.D3, A), h: s.campaignPage},
+		{method: "POST", pattern: "/screening/{id}/close", access: anyNeed(campaignCreators[0], campaignCreators[1:]...), h: s.campaignClose},
+		{method: "GET", pattern: "/screening/{id}/report.xlsx", access: D(authz.D3, A), h: s.exportCampaign},
+		{method: "GET", pattern: "/screening/{id}/classes/{cid}", access: D(authz.D3, L), h: s.campaignClassPage},
+		{method: "POST", pattern: "/screening/{id}/classes/{cid}/consent", access: D(authz.D3, L), h: s.consentSubmit},
+		{method: "GET", pattern: "/screening/{id}/classes/{cid}/codes", access: D(authz.D3, L), h: s.codesPage},
+		{method: "POST", pattern: "/screening/{id}/classes/{cid}/participants/{pid}/reissue", access: D(authz.D3, L), h: s.reissueCode},
+		{method: "GET", pattern: "/screening/{id}/results", access: D(authz.D3, R), h: s.resultsPage},
+		{method: "GET", pattern: "/screening/{id}/results.xlsx", access: D(authz.D3, R), h: s.exportResults},
+		{method: "GET", pattern: "/screening/{id}/participants/{pid}", access: D(authz.D4, R), h: s.participantPage},
+
+		// Alerts: the inbox and each alert's steps.
+		{method: "GET", pattern: "/alerts", access: D(authz.D3, A), h: s.alertsPage},
+		{method: "GET", pattern: "/alerts/{id}", access: D(authz.D3, A), h: s.alertPage},
+		{method: "POST", pattern: "/alerts/{id}/acknowledge", access: D(authz.D3, A), h: s.alertStep(screening.ActAcknowledge)},
+		{method: "POST", pattern: "/alerts/{id}/notes", access: D(authz.D3, A), h: s.alertStep(screening.ActNote)},
+		{method: "POST", pattern: "/alerts/{id}/close", access: D(authz.D3, A), h: s.alertStep(screening.ActClose)},
 
 		// Administration (accounts only, never children's data) and audit.
 		{method: "GET", pattern: "/admin/users", access: role(authz.SysAdmin), h: s.usersPage},
@@ -146,6 +178,33 @@ func (s *Server) routeTable() []route {
 			doc: &apiDoc{summary: "An import's progress, figures and every problem with its row and column", resp: importJSON{}}},
 		{method: "POST", pattern: "/api/v1/imports/{id}/commit", access: D(authz.D1, W), api: true, h: s.apiImportCommit,
 			doc: &apiDoc{summary: "Commit a previewed import without errors (all or nothing)", resp: idResponse{}, status: 202}},
+		{method: "GET", pattern: "/api/v1/screening/instruments", access: D(authz.D3, A), api: true, h: s.apiInstruments,
+			doc: &apiDoc{summary: "Screening instruments (shipped free ones and licensed ones a bureau loaded)", resp: listOf[instrumentJSON]{}}},
+		{method: "POST", pattern: "/api/v1/screening/instruments", access: role(authz.CityOfficial), api: true, h: s.apiInstrumentCreate,
+			doc: &apiDoc{summary: "Load a licensed instrument (its JSON definition; validated before it is stored)", resp: codeResponse{}, status: 201}},
+		{method: "GET", pattern: "/api/v1/screening/campaigns", access: D(authz.D3, A), api: true, h: s.apiCampaigns,
+			doc: &apiDoc{summary: "Screening campaigns with classes in scope, with protected totals", resp: listOf[campaignJSON]{}}},
+		{method: "POST", pattern: "/api/v1/screening/campaigns", access: anyNeed(campaignCreators[0], campaignCreators[1:]...), api: true, h: s.apiCampaignCreate,
+			doc: &apiDoc{summary: "Create a campaign over schools (and grades) or classes in scope", req: campaignInputJSON{}, resp: idResponse{}, status: 201}},
+		{method: "GET", pattern: "/api/v1/screening/campaigns/{id}", access: D(authz.D3, A), api: true, h: s.apiCampaign,
+			doc: &apiDoc{summary: "A campaign's live completion, consent and tier figures by district, school, class or grade (small counts hidden as -1)",
+				query: []string{"by", "district_id", "school_id"}, resp: campaignDetailJSON{}}},
+		{method: "POST", pattern: "/api/v1/screening/campaigns/{id}/consent", access: D(authz.D3, L), api: true, h: s.apiConsent,
+			doc: &apiDoc{summary: "Record guardians' consent (given, refused, pending; paper or online)", req: consentRequest{}, resp: changedResponse{}}},
+		{method: "GET", pattern: "/api/v1/screening/campaigns/{id}/results", access: D(authz.D3, R), api: true, h: s.apiResults,
+			doc: &apiDoc{summary: "Named results of a school (tiers; scores only for the psychology teacher)", query: []string{"school_id", "class_id", "min_tier"}, resp: listOf[resultView]{}}},
+		{method: "POST", pattern: "/api/v1/screening/submissions", access: access{kind: public}, api: true, h: s.apiSubmit,
+			doc: &apiDoc{summary: "Submit one pupil's answers with their one-time code (no account; stored durably before 201)", req: submissionJSON{}, resp: submissionResponse{}, status: 201}},
+		{method: "GET", pattern: "/api/v1/alerts", access: D(authz.D3, A), api: true, h: s.apiAlerts,
+			doc: &apiDoc{summary: "Alerts addressed to the caller (their school's, or escalated to their district or the city)", query: []string{"state"}, resp: listOf[alertView]{}}},
+		{method: "GET", pattern: "/api/v1/alerts/{id}", access: D(authz.D3, A), api: true, h: s.apiAlert,
+			doc: &apiDoc{summary: "One alert with its history", resp: alertDetailJSON{}}},
+		{method: "POST", pattern: "/api/v1/alerts/{id}/acknowledge", access: D(authz.D3, A), api: true, h: s.apiAlertStep(screening.ActAcknowledge),
+			doc: &apiDoc{summary: "Acknowledge an alert (stops its escalation)", req: alertStepJSON{}, resp: alertStateJSON{}}},
+		{method: "POST", pattern: "/api/v1/alerts/{id}/notes", access: D(authz.D3, A), api: true, h: s.apiAlertStep(screening.ActNote),
+			doc: &apiDoc{summary: "Record an action taken (after acknowledging)", req: alertStepJSON{}, resp: alertStateJSON{}}},
+		{method: "POST", pattern: "/api/v1/alerts/{id}/close", access: D(authz.D3, A), api: true, h: s.apiAlertStep(screening.ActClose),
+			doc: &apiDoc{summary: "Close an alert with an outcome (alerts are never deleted)", req: alertStepJSON{}, resp: alertStateJSON{}}},
 		{method: "GET", pattern: "/api/v1/users", access: role(authz.SysAdmin), api: true, h: s.apiUsers,
 			doc: &apiDoc{summary: "Accounts (administrators)", query: []string{"q", "offset", "limit"}, resp: listOf[userJSON]{}}},
 		{method: "POST", pattern: "/api/v1/users", access: role(authz.SysAdmin), api: true, h: s.apiUserCreate,

@@ -16,6 +16,7 @@ import (
 	"huhang/internal/authz"
 	"huhang/internal/i18n"
 	"huhang/internal/importer"
+	"huhang/internal/screening"
 	"huhang/internal/store"
 )
 
@@ -36,6 +37,8 @@ type Config struct {
 	LoginPerMinute  int           // login attempts per client IP per minute (default 10)
 	SyntheticData   bool          // label pages as showing synthetic demo data
 	Version         string
+	// AlertPolicy sets acknowledgement deadlines (default screening.DefaultPolicy).
+	AlertPolicy *screening.Policy
 }
 
 // Server holds what handlers need.
@@ -52,6 +55,10 @@ type Server struct {
 	mux     *http.ServeMux
 	jobs    jobs
 	now     func() time.Time
+
+	instruments registryHolder
+	policy      screening.Policy
+	codeLimiter *auth.RateLimiter
 }
 
 // New builds the server and its route table.
@@ -82,6 +89,18 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Server, error) {
 		limiter: auth.NewRateLimiter(cfg.LoginPerMinute),
 		metrics: newMetrics(),
 		now:     time.Now,
+		policy:  screening.DefaultPolicy(),
+
+		codeLimiter: auth.NewRateLimiter(codeFailuresPerMinute),
+	}
+	if cfg.AlertPolicy != nil {
+		if err := cfg.AlertPolicy.Validate(); err != nil {
+			return nil, err
+		}
+		s.policy = *cfg.AlertPolicy
+	}
+	if err := s.LoadInstruments(context.Background()); err != nil {
+		return nil, err
 	}
 	if s.tpl, err = loadTemplates(cat); err != nil {
 		return nil, err
@@ -162,6 +181,9 @@ type access struct {
 	kind accessKind
 	need authz.Need
 	role authz.Role
+	// alt are further needs, any of which also admits (a data route that
+	// two roles reach through different classes).
+	alt []authz.Need
 }
 
 func (a access) String() string {
@@ -173,7 +195,11 @@ func (a access) String() string {
 	case roleOnly:
 		return "role:" + string(a.role)
 	}
-	return "D" + string(rune('0'+a.need.Class)) + ":" + levelName(a.need.Level)
+	out := "D" + string(rune('0'+a.need.Class)) + ":" + levelName(a.need.Level)
+	for _, n := range a.alt {
+		out += "|D" + string(rune('0'+n.Class)) + ":" + levelName(n.Level)
+	}
+	return out
 }
 
 func levelName(l authz.Level) string {
@@ -190,7 +216,17 @@ func (a access) allows(sub *authz.Subject) bool {
 	case roleOnly:
 		return sub != nil && sub.Has(a.role)
 	case data:
-		return sub != nil && sub.Can(a.need)
+		if sub == nil {
+			return false
+		}
+		if sub.Can(a.need) {
+			return true
+		}
+		for _, n := range a.alt {
+			if sub.Can(n) {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -200,6 +236,11 @@ func need(c authz.DataClass, l authz.Level) access {
 }
 
 func role(r authz.Role) access { return access{kind: roleOnly, role: r} }
+
+// anyNeed admits a caller meeting any of the needs.
+func anyNeed(first authz.Need, more ...authz.Need) access {
+	return access{kind: data, need: first, alt: more}
+}
 
 // route is one entry of the route table.
 type route struct {
