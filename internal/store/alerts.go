@@ -585,5 +585,3 @@ func (s *Store) AttentionFlags(ctx context.Context, sc authz.Scope, studentIDs [
 	}
 	return out, nil
 }
-
-

@@ -354,8 +354,8 @@ func (s *Store) insertAlerts(ctx context.Context, tx *sql.Tx, batch []ingestReq,
 func (s *Store) addSubmissionCounts(ctx context.Context, tx *sql.Tx, batch []ingestReq, ok []int) error {
 	type key struct{ campaign, class int64 }
 	type row struct {
-		school, district                                        int64
-		grade                                                   int
+		school, district                                         int64
+		grade                                                    int
 		submitted, flagged, green, yellow, orange, red, critical int
 	}
 	agg := map[key]*row{}

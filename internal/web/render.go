@@ -138,12 +138,12 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 			}
 			return t.In(localZone).Format("2006-01-02 15:04")
 		},
-		"tierName":  func(t int) string { return screening.Tier(t).String() },
-		"levelName": func(l int) string { return screening.Level(l).String() },
+		"tierName":    func(t int) string { return screening.Tier(t).String() },
+		"levelName":   func(l int) string { return screening.Level(l).String() },
 		"int64":       func(v int) int64 { return int64(v) },
 		"gradeName64": func(g int64) string { return model.GradeName(int(g)) },
-		"inc":       func(m map[int64]bool, id int64) bool { return m[id] },
-		"list3":     func(a, b, c string) []string { return []string{a, b, c} },
+		"inc":         func(m map[int64]bool, id int64) bool { return m[id] },
+		"list3":       func(a, b, c string) []string { return []string{a, b, c} },
 	}
 	layout, err := templateFS.ReadFile("templates/layout.html")
 	if err != nil {
