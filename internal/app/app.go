@@ -25,9 +25,11 @@ import (
 	"huhang/internal/authz"
 	"huhang/internal/config"
 	"huhang/internal/privacy"
+	"huhang/internal/screening"
 	"huhang/internal/seed"
 	"huhang/internal/store"
 	"huhang/internal/web"
+	"huhang/internal/worker"
 )
 
 // Version is set at build time with -ldflags.
@@ -258,12 +260,26 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if !synthetic {
 		synthetic, _ = st.HasDemoData(ctx)
 	}
+	policy := alertPolicy(c)
 	srv, err := web.New(web.Config{IdleTimeout: c.IdleTimeout, AbsoluteTimeout: c.AbsoluteTimeout, RequireMFA: c.RequireMFA,
-		InsecureCookies: c.InsecureCookies, SyntheticData: synthetic, Version: Version}, st, log)
+		InsecureCookies: c.InsecureCookies, SyntheticData: synthetic, Version: Version, AlertPolicy: &policy}, st, log)
 	if err != nil {
 		return err
 	}
 	srv.StartJanitor(ctx)
+	// Alerts: escalation of unacknowledged ones, and the channels besides
+	// the in-app inbox. Both run until shutdown.
+	var channels []worker.Channel
+	if c.WebhookURL != "" {
+		channels = append(channels, worker.Webhook{URL: c.WebhookURL, Secret: []byte(c.WebhookSecret)})
+	}
+	if c.SMSLog {
+		channels = append(channels, worker.SMS{Gateway: worker.LogSMS{Logger: log}})
+	}
+	st.SetNotifyChannels(worker.ChannelNames(channels))
+	stopWorkers := worker.Start(ctx, &worker.Escalator{Store: st, Policy: policy, Logger: log},
+		&worker.Dispatcher{Store: st, Channels: channels, Logger: log})
+	defer stopWorkers()
 	hs := &http.Server{Addr: c.Addr, Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -285,6 +301,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutCtx)
+}
+
+// alertPolicy turns the configured deadlines into the screening policy.
+func alertPolicy(c *config.Config) screening.Policy {
+	p := screening.DefaultPolicy()
+	p.Critical = screening.Deadline{Hours: max(1, int((c.AckCritical+time.Hour-1)/time.Hour))}
+	p.Red = screening.Deadline{Hours: max(1, int((c.AckRed+time.Hour-1)/time.Hour))}
+	p.Orange = screening.Deadline{SchoolDays: c.AckOrangeDays}
+	return p
 }
 
 func migrate(args []string, stdout, stderr io.Writer) error {

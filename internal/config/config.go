@@ -30,6 +30,13 @@ type Config struct {
 	Demo            bool
 	DemoSeed        uint64
 	DemoScale       float64
+	// Alerts and their channels.
+	WebhookURL    string
+	WebhookSecret string
+	SMSLog        bool
+	AckCritical   time.Duration // acknowledge a critical-answer alert within
+	AckRed        time.Duration // a red-tier alert within
+	AckOrangeDays int           // an orange-tier alert within this many school days
 }
 
 // Register adds the common flags to fs, with defaults from the
@@ -47,7 +54,13 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", env("HUHANG_LOG_LEVEL", "info"), "debug, info, warn or error (HUHANG_LOG_LEVEL)")
 	fs.Uint64Var(&c.DemoSeed, "seed", uint64(envInt("HUHANG_DEMO_SEED", 1)), "demo city seed (HUHANG_DEMO_SEED)")
 	fs.Float64Var(&c.DemoScale, "scale", envFloat("HUHANG_DEMO_SCALE", 1), "demo city scale; 1 ≈ 180,000 pupils (HUHANG_DEMO_SCALE)")
+	fs.StringVar(&c.WebhookURL, "webhook-url", secret("HUHANG_WEBHOOK_URL"), "POST each alert step (ids only, never names) to this URL (HUHANG_WEBHOOK_URL)")
+	fs.BoolVar(&c.SMSLog, "sms-log", envBool("HUHANG_SMS_LOG", true), "queue SMS notices for alerts through the logging gateway (demo; a real gateway plugs in the same way) (HUHANG_SMS_LOG)")
+	fs.DurationVar(&c.AckCritical, "ack-critical", envDur("HUHANG_ACK_CRITICAL", 2*time.Hour), "time to acknowledge a critical-answer alert before it escalates (HUHANG_ACK_CRITICAL)")
+	fs.DurationVar(&c.AckRed, "ack-red", envDur("HUHANG_ACK_RED", 24*time.Hour), "time to acknowledge a red-tier alert before it escalates (HUHANG_ACK_RED)")
+	fs.IntVar(&c.AckOrangeDays, "ack-orange-days", int(envInt("HUHANG_ACK_ORANGE_DAYS", 3)), "school days to acknowledge an orange-tier alert (HUHANG_ACK_ORANGE_DAYS)")
 	c.AdminPassword = secret("HUHANG_ADMIN_PASSWORD")
+	c.WebhookSecret = secret("HUHANG_WEBHOOK_SECRET")
 }
 
 // SQLitePath is the database file in the data directory.
@@ -68,6 +81,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return fmt.Errorf("--database-url must start with postgres:// (got a value of another form)")
+	}
+	if c.AckCritical < time.Minute || c.AckRed < time.Minute || c.AckOrangeDays < 1 || c.AckOrangeDays > 30 {
+		return fmt.Errorf("alert deadlines: --ack-critical and --ack-red must be at least 1m, --ack-orange-days 1 to 30")
+	}
+	if c.WebhookURL != "" && !strings.HasPrefix(c.WebhookURL, "https://") && !strings.HasPrefix(c.WebhookURL, "http://") {
+		return fmt.Errorf("--webhook-url must be an http(s) URL")
 	}
 	if c.IdleTimeout <= 0 || c.AbsoluteTimeout < c.IdleTimeout {
 		return fmt.Errorf("timeouts: idle must be positive and no longer than absolute")

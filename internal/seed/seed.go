@@ -72,7 +72,17 @@ func Load(ctx context.Context, st *store.Store, o Options) (demo.Summary, error)
 	if o.PasswordParams != nil {
 		params = *o.PasswordParams
 	}
-	return sum, createAccounts(ctx, st, params)
+	if err := createAccounts(ctx, st, params); err != nil {
+		return sum, err
+	}
+	t, err := FindTargets(ctx, st)
+	if err != nil {
+		return sum, err
+	}
+	if err := loadScreening(ctx, st, o.Seed, t); err != nil {
+		return sum, fmt.Errorf("demo screening: %w", err)
+	}
+	return sum, nil
 }
 
 type progressSink struct {

@@ -585,3 +585,90 @@ func (s *Store) AttentionFlags(ctx context.Context, sc authz.Scope, studentIDs [
 	}
 	return out, nil
 }
+
+// CampaignAlerts lists a campaign's alerts (ids, nodes, times) in id order,
+// for the demo city's history and operators' tools.
+func (s *Store) CampaignAlerts(ctx context.Context, campaignID int64) ([]Alert, error) {
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT id, school_id, district_id, class_id, state, level, raised_at FROM alerts WHERE campaign_id = ? ORDER BY id`), campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var raised int64
+		if err := rows.Scan(&a.ID, &a.SchoolID, &a.DistrictID, &a.ClassID, &a.State, &a.Level, &raised); err != nil {
+			return nil, err
+		}
+		a.RaisedAt = fromMS(raised)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SettleAlerts records, in one transaction, that alerts were acknowledged
+// at ackAt and (when outcome returns non-empty) closed at closeAt: the
+// demo city's history of schools answering their alerts. Alerts not open
+// or seen are left alone. Each step is an event and an audit entry, as
+// when a person takes it.
+func (s *Store) SettleAlerts(ctx context.Context, a Actor, ids []int64, ackAt func(int64) time.Time, outcome func(int64) string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var events []any
+		var entries []audit.Entry
+		nev := 0
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			rows, err := tx.QueryContext(ctx, `SELECT id, level, school_id, district_id FROM alerts WHERE state IN ('open', 'seen') AND id IN (`+int64List(chunk)+`)`)
+			if err != nil {
+				return fmt.Errorf("store: settle alerts: %w", err)
+			}
+			type ref struct {
+				id, school, district int64
+				level                int
+			}
+			var refs []ref
+			for rows.Next() {
+				var r ref
+				if err := rows.Scan(&r.id, &r.level, &r.school, &r.district); err != nil {
+					rows.Close()
+					return err
+				}
+				refs = append(refs, r)
+			}
+			rows.Close()
+			for _, r := range refs {
+				at := ms(ackAt(r.id))
+				out := outcome(r.id)
+				state, closed := "acknowledged", int64(0)
+				if out != "" {
+					state, closed = "closed", at+3600_000
+				}
+				if _, err := tx.ExecContext(ctx, s.q(`UPDATE alerts SET state = ?, seen_at = ?, acknowledged_at = ?, closed_at = ?, outcome = ? WHERE id = ?`),
+					state, at, at, closed, out, r.id); err != nil {
+					return err
+				}
+				events = append(events, r.id, at, a.UserID, "acknowledged", r.level)
+				entries = append(entries, a.entry(audit.ActAlertAck, "alert", r.id, r.school, r.district))
+				nev++
+				if out != "" {
+					events = append(events, r.id, closed, a.UserID, "closed", r.level)
+					e := a.entry(audit.ActAlertClosed, "alert", r.id, r.school, r.district)
+					e.Detail = "outcome=" + out
+					entries = append(entries, e)
+					nev++
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE notifications SET status = 'read' WHERE channel = 'inbox' AND status = 'pending' AND alert_id IN (`+int64List(chunk)+`)`); err != nil {
+				return err
+			}
+		}
+		for start := 0; start < nev; start += 1000 {
+			n := min(1000, nev-start)
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO alert_events (alert_id, at, actor_id, action, level) VALUES `+placeholders(n, 5)), events[start*5:(start+n)*5]...); err != nil {
+				return fmt.Errorf("store: settle alerts: %w", err)
+			}
+		}
+		return s.appendAuditMany(ctx, tx, entries)
+	})
+}

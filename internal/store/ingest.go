@@ -401,3 +401,29 @@ func (s *Store) addSubmissionCounts(ctx context.Context, tx *sql.Tx, batch []ing
 	}
 	return nil
 }
+
+// SubmitMany stores submissions in batches through the same code path as
+// the group-commit writer (the demo city's history uses it). Results are
+// per submission, in order.
+func (s *Store) SubmitMany(ctx context.Context, subs []*Submission) ([]SubmitResult, []error, error) {
+	res := make([]SubmitResult, len(subs))
+	errs := make([]error, len(subs))
+	for start := 0; start < len(subs); start += MaxIngestBatch {
+		if err := ctx.Err(); err != nil {
+			return res, errs, err
+		}
+		end := min(start+MaxIngestBatch, len(subs))
+		batch := make([]ingestReq, 0, end-start)
+		for _, sub := range subs[start:end] {
+			batch = append(batch, ingestReq{ctx: ctx, sub: sub})
+		}
+		out, err := s.commitBatch(batch)
+		if err != nil {
+			return res, errs, err
+		}
+		for i, r := range out {
+			res[start+i], errs[start+i] = r.res, r.err
+		}
+	}
+	return res, errs, nil
+}

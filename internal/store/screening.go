@@ -657,3 +657,51 @@ func (s *Store) Instruments(ctx context.Context) (map[string][]byte, error) {
 }
 
 var errClosed = errors.New("store: closed")
+
+// BulkConsent records consent for many participants of one campaign at
+// once (the demo city's history): one statement per thousand pupils, the
+// class counters recomputed from the rows, one audit entry per call.
+func (s *Store) BulkConsent(ctx context.Context, a Actor, campaignID int64, status, method string, ids []int64) error {
+	if status != ConsentGiven && status != ConsentRefused {
+		return &FieldError{Field: "status", Key: "error.consent_status"}
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		now := ms(s.now())
+		for start := 0; start < len(ids); start += 1000 {
+			chunk := ids[start:min(start+1000, len(ids))]
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE screening_participants SET consent = ?, consent_method = ?, consent_by = ?, consent_at = ?
+				WHERE campaign_id = ? AND state <> 'submitted' AND id IN (`+int64List(chunk)+`)`), status, method, a.UserID, now, campaignID); err != nil {
+				return fmt.Errorf("store: bulk consent: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE screening_counts SET
+			consent_given = (SELECT COUNT(*) FROM screening_participants p WHERE p.campaign_id = screening_counts.campaign_id AND p.class_id = screening_counts.class_id AND p.consent = 'given'),
+			consent_refused = (SELECT COUNT(*) FROM screening_participants p WHERE p.campaign_id = screening_counts.campaign_id AND p.class_id = screening_counts.class_id AND p.consent = 'refused')
+			WHERE campaign_id = ?`), campaignID); err != nil {
+			return fmt.Errorf("store: bulk consent counters: %w", err)
+		}
+		e := a.entry(audit.ActConsent, "campaign", campaignID, 0, 0)
+		e.Detail = fmt.Sprintf("bulk status=%s pupils=%d", status, len(ids))
+		return s.appendAudit(ctx, tx, e)
+	})
+}
+
+// CampaignParticipants lists a campaign's participants (ids only, for the
+// demo city's history and the tests).
+func (s *Store) CampaignParticipants(ctx context.Context, campaignID int64) ([]Participant, error) {
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT id, student_id, district_id, school_id, class_id, grade, age, consent, state
+		FROM screening_participants WHERE campaign_id = ? ORDER BY id`), campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("store: participants: %w", err)
+	}
+	defer rows.Close()
+	var out []Participant
+	for rows.Next() {
+		var p Participant
+		if err := rows.Scan(&p.ID, &p.StudentID, &p.DistrictID, &p.SchoolID, &p.ClassID, &p.Grade, &p.Age, &p.Consent, &p.State); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -43,6 +43,23 @@ func (s *Server) studentPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		}
 		data["Classes"] = classes
 	}
+	// Screening: the flag for every role that reads D3 here; tiers of each
+	// campaign for those who read D3 in full (principal, psychology teacher).
+	if d3 := c.scope(authz.D3, authz.Limited); d3.Covers(d.DistrictID, d.SchoolID, d.ClassID) {
+		flags, err := s.store.AttentionFlags(r.Context(), d3, []int64{d.ID})
+		if err != nil {
+			return err
+		}
+		data["Attention"] = flags[d.ID]
+	}
+	if d3 := c.scope(authz.D3, authz.Read); d3.Covers(d.DistrictID, d.SchoolID, d.ClassID) {
+		hist, err := s.store.StudentScreenings(r.Context(), d3, d.ID)
+		if err != nil {
+			return err
+		}
+		data["Screenings"] = hist
+		data["Answers"] = c.scope(authz.D4, authz.Read).Covers(d.DistrictID, d.SchoolID, d.ClassID)
+	}
 	return s.html(w, c, "student.html", "student.title", nil, data)
 }
 

@@ -121,6 +121,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 			data["NoGuardian"] = missing
 		}
 	}
+	if err := s.homeScreening(r, c, data); err != nil {
+		return err
+	}
 	if c.sub.Has(authz.SysAdmin) {
 		h, err := s.store.AccountHealth(ctx)
 		if err != nil {
@@ -294,6 +297,18 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 		data["CanOpen"] = c.scope(authz.D1, authz.Read).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
 		data["CanAdd"] = c.scope(authz.D1, authz.Write).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
 		data["CanExport"] = exportScope(c, authz.D1).Covers(cl.DistrictID, cl.SchoolID, cl.ID)
+		// The attention flag (D3 "flag only"): never a tier or a score.
+		if d3 := c.scope(authz.D3, authz.Limited); d3.Covers(cl.DistrictID, cl.SchoolID, cl.ID) {
+			ids := make([]int64, len(rows))
+			for i, x := range rows {
+				ids[i] = x.ID
+			}
+			flags, err := s.store.AttentionFlags(ctx, d3, ids)
+			if err != nil {
+				return err
+			}
+			data["Flags"] = flags
+		}
 	}
 	school := store.SchoolSummary{School: model.School{ID: cl.SchoolID, DistrictID: cl.DistrictID, Name: cl.SchoolName}}
 	d := model.District{ID: cl.DistrictID, Name: cl.DistrictName}
@@ -416,4 +431,74 @@ func (s *Server) fieldMessages(c *reqCtx, fields []store.FieldError) map[string]
 		out[f.Field] = s.cat.T(c.locale, f.Key)
 	}
 	return out
+}
+
+// homeScreening adds what screening asks of the caller: open alerts, the
+// pupils of their classes who need attention, and open campaigns with
+// consent still to record.
+func (s *Server) homeScreening(r *http.Request, c *reqCtx, data map[string]any) error {
+	ctx := r.Context()
+	if as := c.alertScope(); !as.Empty() {
+		list, err := s.store.ListAlerts(ctx, as, store.AlertFilter{Active: true, UserID: c.user.ID, Limit: 500})
+		if err != nil {
+			return err
+		}
+		unread := 0
+		for _, a := range list {
+			if a.Unread {
+				unread++
+			}
+		}
+		data["AlertsOpen"], data["AlertsUnread"], data["HasAlerts"] = len(list), unread, true
+	}
+	d3 := c.scope(authz.D3, authz.Limited)
+	if len(d3.Classes) > 0 {
+		n := 0
+		for _, cid := range d3.Classes {
+			rows, _, err := s.store.ListStudents(ctx, c.actor(r), c.scope(authz.D1, authz.Limited), store.StudentFilter{ClassID: cid, Limit: 200})
+			if err != nil {
+				return err
+			}
+			ids := make([]int64, len(rows))
+			for i, x := range rows {
+				ids[i] = x.ID
+			}
+			flags, err := s.store.AttentionFlags(ctx, d3, ids)
+			if err != nil {
+				return err
+			}
+			n += len(flags)
+		}
+		data["Flagged"] = n
+	}
+	if !d3.Empty() {
+		camps, err := s.store.ListCampaigns(ctx, d3)
+		if err != nil {
+			return err
+		}
+		type pending struct {
+			ID      int64
+			Name    string
+			Pending int
+			ClassID int64
+		}
+		var out []pending
+		for _, cp := range camps {
+			if !cp.OpenAt(s.now()) {
+				continue
+			}
+			by := store.ByClass
+			total, rows, err := s.store.ScreeningBreakdown(ctx, d3, cp.ID, by, 0, 0)
+			if err != nil {
+				return err
+			}
+			p := pending{ID: cp.ID, Name: cp.Name, Pending: total.ConsentPending}
+			if len(rows) == 1 {
+				p.ClassID = rows[0].ID
+			}
+			out = append(out, p)
+		}
+		data["OpenCampaigns"] = out
+	}
+	return nil
 }

@@ -135,7 +135,7 @@ func (s *Server) campaignNewPage(w http.ResponseWriter, r *http.Request, c *reqC
 
 func (s *Server) campaignForm(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, in store.CampaignInput, problems []fieldProblem) error {
 	sc := c.campaignScope()
-	schools, _, err := s.store.ListSchools(r.Context(), sc, store.SchoolFilter{Limit: 1000})
+	schools, _, err := s.store.ListSchools(r.Context(), sc, store.SchoolFilter{Limit: 500})
 	if err != nil {
 		return err
 	}
