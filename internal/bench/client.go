@@ -129,10 +129,13 @@ const (
 	District Kind = "district"
 	School   Kind = "school"
 	Class    Kind = "class"
+	// Screening is a campaign's dashboard: completion and tiers of the
+	// caller's whole scope, and of each district for the city.
+	Screening Kind = "screening"
 )
 
 // Kinds lists the page kinds in drill-down order.
-var Kinds = []Kind{District, School, Class}
+var Kinds = []Kind{District, School, Class, Screening}
 
 // Paths are the page paths of each kind one account may open.
 type Paths map[Kind][]string
@@ -204,6 +207,19 @@ func Discover(ctx context.Context, c *http.Client, baseURL string, s Session, o 
 	for _, id := range classes {
 		out[Class] = append(out[Class], "/classes/"+strconv.FormatInt(id, 10))
 	}
+	// Screening dashboards, for accounts that see campaigns.
+	var camps idList
+	if err := getJSON(ctx, c, baseURL, s, "/api/v1/screening/campaigns", &camps); err == nil {
+		for _, cp := range camps.Items {
+			base := "/screening/" + strconv.FormatInt(cp.ID, 10)
+			out[Screening] = append(out[Screening], base)
+			for _, d := range ds.Items {
+				if len(ds.Items) > 1 {
+					out[Screening] = append(out[Screening], base+"?district="+strconv.FormatInt(d.ID, 10))
+				}
+			}
+		}
+	}
 	if len(out[District])+len(out[School])+len(out[Class]) == 0 {
 		return nil, errors.New("bench: account " + s.Username + " may open no district, school or class page")
 	}
@@ -222,8 +238,8 @@ func ParseMix(s string) (map[Kind]int, error) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		kind := Kind(strings.TrimSpace(k))
-		if !ok || (kind != District && kind != School && kind != Class) {
-			return nil, fmt.Errorf("bench: mix entry %q: want district=N, school=N or class=N", part)
+		if !ok || (kind != District && kind != School && kind != Class && kind != Screening) {
+			return nil, fmt.Errorf("bench: mix entry %q: want district=N, school=N, class=N or screening=N", part)
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {

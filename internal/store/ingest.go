@@ -316,6 +316,7 @@ func (s *Store) commitBatch(batch []ingestReq) ([]ingestResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.screenCache.drop()
 	return results, nil
 }
 

@@ -248,6 +248,7 @@ func (s *Store) CreateCampaign(ctx context.Context, a Actor, sc authz.Scope, in 
 				return fmt.Errorf("store: campaign counters: %w", err)
 			}
 		}
+		defer s.screenCache.drop()
 		e := a.entry(audit.ActCampaignCreate, "campaign", id, in.SchoolID, in.DistrictID)
 		e.Detail = fmt.Sprintf("classes=%d schools=%d instruments=%s", len(classes), len(schools), strings.Join(in.Instruments, ","))
 		return s.appendAudit(ctx, tx, e)
@@ -330,6 +331,7 @@ func (s *Store) CloseCampaign(ctx context.Context, a Actor, sc authz.Scope, id i
 			strings.ReplaceAll(campaignInScope(sc), "c.id", "screening_campaigns.id")), id); err != nil {
 			return err
 		}
+		defer s.screenCache.drop()
 		return s.appendAudit(ctx, tx, a.entry(audit.ActCampaignClose, "campaign", id, 0, 0))
 	})
 }
@@ -531,6 +533,7 @@ func (s *Store) SetConsent(ctx context.Context, a Actor, sc authz.Scope, campaig
 			entries = append(entries, e)
 			changed++
 		}
+		defer s.screenCache.drop()
 		for classID, d := range deltas {
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE screening_counts SET consent_given = consent_given + ?, consent_refused = consent_refused + ?
 				WHERE campaign_id = ? AND class_id = ?`), d.given, d.refused, campaignID, classID); err != nil {
@@ -680,6 +683,7 @@ func (s *Store) BulkConsent(ctx context.Context, a Actor, campaignID int64, stat
 			WHERE campaign_id = ?`), campaignID); err != nil {
 			return fmt.Errorf("store: bulk consent counters: %w", err)
 		}
+		defer s.screenCache.drop()
 		e := a.entry(audit.ActConsent, "campaign", campaignID, 0, 0)
 		e.Detail = fmt.Sprintf("bulk status=%s pupils=%d", status, len(ids))
 		return s.appendAudit(ctx, tx, e)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"huhang/internal/audit"
@@ -85,6 +87,62 @@ const (
 // school, class or grade, optionally within one district or school, and
 // protects the health cells. The total is of the same rows.
 func (s *Store) ScreeningBreakdown(ctx context.Context, sc authz.Scope, campaignID int64, by string, districtID, schoolID int64) (ScreeningCounts, []ScreeningRow, error) {
+	ck := fmt.Sprintf("%d|%s|%d|%d|%s", campaignID, by, districtID, schoolID, scopePred(sc, "d", "s", "c"))
+	if total, rows, ok := s.screenCache.get(ck); ok {
+		return total, rows, nil
+	}
+	total, rows, err := s.screeningBreakdown(ctx, sc, campaignID, by, districtID, schoolID)
+	if err == nil {
+		s.screenCache.put(ck, total, rows)
+	}
+	return total, rows, err
+}
+
+// screeningCache keeps protected breakdowns for a moment: on a screening
+// day a dashboard is opened by many officials at once while the counters
+// move every few milliseconds. An entry lives ScreeningCacheTTL, and any
+// write of this process (a batch of submissions, consent, a campaign)
+// drops them all; another server's writes show within the TTL.
+type screeningCache struct {
+	mu      sync.Mutex
+	entries map[string]screenEntry
+}
+
+type screenEntry struct {
+	at    time.Time
+	total ScreeningCounts
+	rows  []ScreeningRow
+}
+
+// ScreeningCacheTTL is how long a dashboard's figures may lag the counters.
+const ScreeningCacheTTL = 2 * time.Second
+
+func (c *screeningCache) get(key string) (ScreeningCounts, []ScreeningRow, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || time.Since(e.at) > ScreeningCacheTTL {
+		return ScreeningCounts{}, nil, false
+	}
+	return e.total, slices.Clone(e.rows), true
+}
+
+func (c *screeningCache) put(key string, total ScreeningCounts, rows []ScreeningRow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 5000 {
+		c.entries = map[string]screenEntry{}
+	}
+	c.entries[key] = screenEntry{at: time.Now(), total: total, rows: slices.Clone(rows)}
+}
+
+func (c *screeningCache) drop() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
+}
+
+func (s *Store) screeningBreakdown(ctx context.Context, sc authz.Scope, campaignID int64, by string, districtID, schoolID int64) (ScreeningCounts, []ScreeningRow, error) {
 	var key, name, join string
 	switch by {
 	case ByDistrict:
@@ -248,6 +306,32 @@ var AlertAgeBuckets = []struct {
 
 // AlertAges counts active alerts in scope by level and age bucket.
 func (s *Store) AlertAges(ctx context.Context, as AlertScope, now time.Time) (map[int]map[string]int, error) {
+	key := "ages|" + as.pred("a.")
+	s.agesMu.Lock()
+	if e, ok := s.ages[key]; ok && time.Since(e.at) < ScreeningCacheTTL {
+		s.agesMu.Unlock()
+		return e.ages, nil
+	}
+	s.agesMu.Unlock()
+	out, err := s.alertAges(ctx, as, now)
+	if err != nil {
+		return nil, err
+	}
+	s.agesMu.Lock()
+	if s.ages == nil || len(s.ages) > 5000 {
+		s.ages = map[string]agesEntry{}
+	}
+	s.ages[key] = agesEntry{at: time.Now(), ages: out}
+	s.agesMu.Unlock()
+	return out, nil
+}
+
+type agesEntry struct {
+	at   time.Time
+	ages map[int]map[string]int
+}
+
+func (s *Store) alertAges(ctx context.Context, as AlertScope, now time.Time) (map[int]map[string]int, error) {
 	rows, err := s.readRows(ctx, `SELECT a.level, a.raised_at FROM alerts a WHERE a.state <> 'closed' AND `+as.pred("a."))
 	if err != nil {
 		return nil, fmt.Errorf("store: alert ages: %w", err)

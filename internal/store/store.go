@@ -59,8 +59,11 @@ type Store struct {
 	counts   countCache
 	stmts    stmtCache
 
-	ingestOnce sync.Once
-	ingest     *ingester
+	screenCache screeningCache
+	agesMu      sync.Mutex
+	ages        map[string]agesEntry
+	ingestOnce  sync.Once
+	ingest      *ingester
 	// channels are the notification channels besides the in-app inbox
 	// ("webhook", "sms") that alerts queue messages for.
 	channels []string
