@@ -207,13 +207,24 @@ func (s *Store) CreateCampaign(ctx context.Context, a Actor, sc authz.Scope, in 
 		if err != nil {
 			return fmt.Errorf("store: create campaign: %w", mapErr(err))
 		}
-		// Participants, class by class.
+		// Participants, class by class, through statements prepared once.
+		pupilsOf, err := tx.PrepareContext(ctx, s.q(`SELECT id, birth_date FROM students WHERE class_id = ? AND status = 'enrolled' ORDER BY id`))
+		if err != nil {
+			return err
+		}
+		defer pupilsOf.Close()
+		counter, err := tx.PrepareContext(ctx, s.q(`INSERT INTO screening_counts (campaign_id, class_id, school_id, district_id, grade, participants)
+			VALUES (?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return err
+		}
+		defer counter.Close()
 		type prow struct {
 			student int64
 			age     int
 		}
 		for _, c := range classes {
-			rows, err := tx.QueryContext(ctx, s.q(`SELECT id, birth_date FROM students WHERE class_id = ? AND status = 'enrolled' ORDER BY id`), c.id)
+			rows, err := pupilsOf.QueryContext(ctx, c.id)
 			if err != nil {
 				return fmt.Errorf("store: campaign pupils: %w", err)
 			}
@@ -243,8 +254,7 @@ func (s *Store) CreateCampaign(ctx context.Context, a Actor, sc authz.Scope, in 
 					return fmt.Errorf("store: campaign participants: %w", mapErr(err))
 				}
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO screening_counts (campaign_id, class_id, school_id, district_id, grade, participants)
-				VALUES (?, ?, ?, ?, ?, ?)`), id, c.id, c.school, c.district, c.grade, len(ps)); err != nil {
+			if _, err := counter.ExecContext(ctx, id, c.id, c.school, c.district, c.grade, len(ps)); err != nil {
 				return fmt.Errorf("store: campaign counters: %w", err)
 			}
 		}
@@ -677,11 +687,35 @@ func (s *Store) BulkConsent(ctx context.Context, a Actor, campaignID int64, stat
 				return fmt.Errorf("store: bulk consent: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE screening_counts SET
-			consent_given = (SELECT COUNT(*) FROM screening_participants p WHERE p.campaign_id = screening_counts.campaign_id AND p.class_id = screening_counts.class_id AND p.consent = 'given'),
-			consent_refused = (SELECT COUNT(*) FROM screening_participants p WHERE p.campaign_id = screening_counts.campaign_id AND p.class_id = screening_counts.class_id AND p.consent = 'refused')
-			WHERE campaign_id = ?`), campaignID); err != nil {
+		// Recount the class counters in one pass over the campaign.
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT class_id, SUM(CASE WHEN consent = 'given' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN consent = 'refused' THEN 1 ELSE 0 END) FROM screening_participants WHERE campaign_id = ? GROUP BY class_id`), campaignID)
+		if err != nil {
 			return fmt.Errorf("store: bulk consent counters: %w", err)
+		}
+		type cnt struct{ class, given, refused int64 }
+		var cs []cnt
+		for rows.Next() {
+			var c cnt
+			if err := rows.Scan(&c.class, &c.given, &c.refused); err != nil {
+				rows.Close()
+				return err
+			}
+			cs = append(cs, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		up, err := tx.PrepareContext(ctx, s.q(`UPDATE screening_counts SET consent_given = ?, consent_refused = ? WHERE campaign_id = ? AND class_id = ?`))
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		for _, c := range cs {
+			if _, err := up.ExecContext(ctx, c.given, c.refused, campaignID, c.class); err != nil {
+				return fmt.Errorf("store: bulk consent counters: %w", err)
+			}
 		}
 		defer s.screenCache.drop()
 		e := a.entry(audit.ActConsent, "campaign", campaignID, 0, 0)
