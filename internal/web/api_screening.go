@@ -48,7 +48,11 @@ func (s *Server) apiInstrumentCreate(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		var le *screening.LoadError
 		if errors.As(err, &le) {
-			return &store.FieldError{Field: le.Path, Key: "scr.instrument_invalid"}
+			field := le.Path
+			if field == "" {
+				field = "body" // the document as a whole (empty, not JSON, too large)
+			}
+			return &store.FieldError{Field: field, Key: "scr.instrument_invalid"}
 		}
 		return err
 	}
