@@ -40,6 +40,7 @@ import (
 	"huhang/internal/importer"
 	"huhang/internal/model"
 	"huhang/internal/privacy"
+	"huhang/internal/screening"
 	"huhang/internal/seed"
 	"huhang/internal/store"
 	"huhang/internal/web"
@@ -251,6 +252,16 @@ type position struct {
 	students   []string // full names of pupils here, unique in the city
 	staffNames []string // staff names here, unique in the city
 	structure  []string // district and school names here, unique in the city
+
+	// Screening (see addScreeningFixtures): the test campaign over this
+	// position's class, a pupil of the class in it who has submitted (the
+	// participant), that pupil's code (used, so it answers 409 and writes
+	// nothing), and closed alerts of the position's school by the level
+	// they had been escalated to before they were closed.
+	campaign int64
+	part     int64
+	usedCode string
+	alerts   map[int]int64
 }
 
 // fixtures are the shared city's records the tests aim at.
@@ -443,7 +454,233 @@ func loadFixtures(ctx context.Context, st *store.Store) (*fixtures, error) {
 		}
 	}
 	fx.ownTeam.imp, fx.classmate.imp = fx.own.imp, fx.own.imp
+	if err := addScreeningFixtures(ctx, st, fx); err != nil {
+		return nil, fmt.Errorf("screening fixtures: %w", err)
+	}
 	return fx, nil
+}
+
+// Alert levels as ACCESS.md and the brief name them (store.LevelSchool…).
+const (
+	alertAtSchool   = 0
+	alertAtDistrict = 1
+	alertAtCity     = 2
+)
+
+// alertNoteCanary is the note recorded on every fixture alert: only the
+// school's own viewers (principal, psychology teacher) may ever read it.
+const alertNoteCanary = "矩阵测试随访备注-Q7"
+
+// addScreeningFixtures adds, through the store, one screening campaign per
+// place the matrix aims at — the demo school (the class teacher's class,
+// the class team's class and a third class), the sibling school's class
+// and the other district's class — so that a campaign is in or out of a
+// caller's scope by its classes alone (the seeded campaigns span the whole
+// city). Every guardian consents. In each class one pupil has submitted
+// (position.part, green, no alert); in the demo school three more pupils,
+// in the sibling school one and in the other district two have submitted
+// a critical answer, which raised an alert each.
+//
+// Those alerts are escalated with store.EscalateDue and a step that moves
+// only them: an alert's due time is set to a sentinel in 2001 (to go to
+// district level) or 2002 (to the city), far in the past, and the step
+// escalates an alert only while its due time is such a sentinel and its
+// level below the sentinel's, so the seed's own open alerts stay as they
+// are. Then each alert is acknowledged, given a note (alertNoteCanary) and
+// closed with an outcome, so no request of the tests can change it: every
+// further step is refused by the state machine (409), and opening it
+// records nothing. The result, in position.alerts by level:
+//
+//	own      school, district, city
+//	sibling  district
+//	other    district, city
+func addScreeningFixtures(ctx context.Context, st *store.Store, fx *fixtures) error {
+	reg, err := screening.NewRegistry()
+	if err != nil {
+		return err
+	}
+	var ins []*screening.Instrument
+	for _, code := range []string{"phqa", "gad7"} {
+		in, ok := reg.Get(code)
+		if !ok {
+			return fmt.Errorf("instrument %s missing", code)
+		}
+		ins = append(ins, in)
+	}
+	known := func(code string) bool { _, ok := reg.Get(code); return ok }
+	now := time.Now()
+	mkCampaign := func(name string, classes ...int64) (int64, error) {
+		return st.CreateCampaign(ctx, store.SystemActor, city, store.CampaignInput{Name: name, Instruments: []string{"phqa", "gad7"},
+			OpensAt: now.Add(-24 * time.Hour), ClosesAt: now.Add(13 * 24 * time.Hour), ClassIDs: classes}, known)
+	}
+	answers := func(critical bool) [][]int {
+		out := make([][]int, len(ins))
+		for i, in := range ins {
+			out[i] = make([]int, len(in.Items))
+			if critical {
+				for j := range out[i] {
+					out[i][j] = 1
+				}
+				if i == 0 {
+					out[i][len(out[i])-1] = 2 // the self-harm item
+				}
+			}
+		}
+		return out
+	}
+	// submit stores one pupil's answers; with an alert due at due.
+	submit := func(pt store.Participant, critical bool, due time.Time) (int64, error) {
+		a, err := screening.Assess(ins, answers(critical), pt.Age, 5*time.Minute)
+		if err != nil {
+			return 0, err
+		}
+		detail, err := json.Marshal(map[string]any{"answers": map[string][]int{"phqa": answers(critical)[0], "gad7": answers(critical)[1]},
+			"assessment": a})
+		if err != nil {
+			return 0, err
+		}
+		sub := &store.Submission{Participant: pt, Detail: detail, Tier: int(a.Tier), Critical: a.Critical, Duration: 5 * time.Minute, IP: "test"}
+		for _, f := range a.Flags {
+			sub.Flags = append(sub.Flags, string(f))
+		}
+		for _, r := range a.Reasons {
+			sub.Reasons = append(sub.Reasons, r.Code+":"+r.Instrument)
+		}
+		if critical {
+			sub.Alert = &store.AlertSpec{Severity: string(screening.SevCritical), Reason: "critical_item:phqa", DueAt: due}
+		}
+		res, err := st.Submit(ctx, sub)
+		if err != nil {
+			return 0, err
+		}
+		if critical && res.AlertID == 0 {
+			return 0, fmt.Errorf("participant %d: no alert raised", pt.ID)
+		}
+		return res.AlertID, nil
+	}
+	sentinel := map[int]time.Time{
+		alertAtSchool:   now.Add(30 * 24 * time.Hour), // not due: stays with the school
+		alertAtDistrict: time.Date(2001, time.June, 15, 12, 0, 0, 0, time.UTC),
+		alertAtCity:     time.Date(2002, time.June, 15, 12, 0, 0, 0, time.UTC),
+	}
+	// setUp creates a campaign over the positions' classes, consents for
+	// everyone, and submits: one green pupil per class (the participant)
+	// and, in the first class, one critical pupil per alert level.
+	setUp := func(name string, ps []*position, levels ...int) error {
+		var classes []int64
+		for _, p := range ps {
+			classes = append(classes, p.class)
+		}
+		id, err := mkCampaign(name, classes...)
+		if err != nil {
+			return err
+		}
+		cp, err := st.GetCampaign(ctx, city, id)
+		if err != nil {
+			return err
+		}
+		parts, err := st.CampaignParticipants(ctx, id)
+		if err != nil {
+			return err
+		}
+		all := make([]int64, len(parts))
+		for i, pt := range parts {
+			all[i] = pt.ID
+		}
+		if err := st.BulkConsent(ctx, store.SystemActor, id, store.ConsentGiven, "paper", all); err != nil {
+			return err
+		}
+		for i, p := range ps {
+			var mine []store.Participant
+			for _, pt := range parts {
+				if pt.ClassID == p.class {
+					pt.Campaign, pt.Consent = cp, store.ConsentGiven
+					mine = append(mine, pt)
+				}
+			}
+			need := 1
+			if i == 0 {
+				need += len(levels)
+			}
+			if len(mine) < need {
+				return fmt.Errorf("class %d has %d pupils in campaign %d, want %d", p.class, len(mine), id, need)
+			}
+			if _, err := submit(mine[0], false, time.Time{}); err != nil {
+				return err
+			}
+			p.campaign, p.part = id, mine[0].ID
+			p.usedCode = st.ParticipantCode(id, mine[0].StudentID, 0)
+			if i > 0 {
+				continue
+			}
+			p.alerts = map[int]int64{}
+			for j, level := range levels {
+				if p.alerts[level], err = submit(mine[1+j], true, sentinel[level]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := setUp("矩阵测试普查·本校", []*position{fx.own, fx.classmate, fx.ownTeam}, alertAtSchool, alertAtDistrict, alertAtCity); err != nil {
+		return err
+	}
+	if err := setUp("矩阵测试普查·兄弟校", []*position{fx.sibling}, alertAtDistrict); err != nil {
+		return err
+	}
+	if err := setUp("矩阵测试普查·外区", []*position{fx.other}, alertAtDistrict, alertAtCity); err != nil {
+		return err
+	}
+	fx.classmate.alerts, fx.ownTeam.alerts = fx.own.alerts, fx.own.alerts
+
+	// Escalate the fixture's alerts, and only them, to their levels.
+	step := func(a store.AlertCore, _ time.Time) (store.AlertCore, bool) {
+		target := alertAtSchool
+		switch {
+		case a.DueAt.Equal(sentinel[alertAtDistrict]):
+			target = alertAtDistrict
+		case a.DueAt.Equal(sentinel[alertAtCity]):
+			target = alertAtCity
+		}
+		if a.Level >= target {
+			return a, false
+		}
+		a.Level++
+		return a, true
+	}
+	for range alertAtCity {
+		if _, err := st.EscalateDue(ctx, time.Now(), step); err != nil {
+			return err
+		}
+	}
+	all := store.AlertScope{Direct: city}
+	for _, p := range []*position{fx.own, fx.sibling, fx.other} {
+		for level, id := range p.alerts {
+			a, _, err := st.GetAlert(ctx, all, id, false)
+			if err != nil {
+				return err
+			}
+			if a.Level != level || a.SchoolID != p.school {
+				return fmt.Errorf("alert %d of %s is at level %d of school %d, want level %d of school %d", id, p.name, a.Level, a.SchoolID, level, p.school)
+			}
+			for _, s := range []struct {
+				action, note string
+				apply        func(*store.AlertCore)
+			}{
+				{"acknowledged", "", func(c *store.AlertCore) { c.State = "acknowledged" }},
+				{"action_taken", alertNoteCanary, func(*store.AlertCore) {}},
+				{"closed", "", func(c *store.AlertCore) { c.State, c.Outcome = "closed", "other" }},
+			} {
+				if _, err := st.ActOnAlert(ctx, store.SystemActor, all, id, s.action, s.note, func(c store.AlertCore) (store.AlertCore, error) {
+					s.apply(&c)
+					return c, nil
+				}); err != nil {
+					return fmt.Errorf("alert %d %s: %w", id, s.action, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // fixtureImport uploads, through the store, a one-row pupil roster for

@@ -241,7 +241,33 @@ var (
 	asgKeys    = []string{"id", "role", "district_id", "school_id", "class_id", "agency_id"}
 	importKeys = []string{"id", "kind", "school_id", "district_id", "user_id", "username", "file_name", "file_sha256", "status",
 		"rows_total", "rows_new", "rows_updated", "rows_unchanged", "rows_error", "created_at", "committed_at"}
+
+	// Screening. A campaign and its figures (D0, and tier cells: D3
+	// aggregates, protected).
+	campaignKeys       = []string{"id", "name", "district_id", "school_id", "school_year", "semester", "instruments", "instruments[]", "opens_at", "closes_at", "status", "created_at"}
+	screeningCountKeys = []string{"participants", "consent_given", "consent_refused", "consent_pending", "submitted", "flagged", "green", "yellow", "orange", "red", "critical"}
+	// tierCountKeys are the health cells of the figures: a class teacher
+	// ("flag only") may meet them only blanked to 0.
+	tierCountKeys = []string{"flagged", "green", "yellow", "orange", "red", "critical"}
+	// A pupil's result: D3 (tier, reasons, validity flags) for the
+	// principal and the psychology teacher; scores (D4) for the latter.
+	resultKeys = []string{"participant_id", "student_id", "class_id", "school_id", "class_name", "consent", "state", "tier", "critical",
+		"flags", "flags[]", "reasons", "reasons[]", "submitted_at", "name", "masked", "tier_name", "submitted"}
+	scoreKeys = prefixed("scores[]", "instrument", "score", "subscales", "subscales.*", "positive", "positive[]", "band", "tier", "score_tier",
+		"critical", "critical[]")
+	// An alert: who, where, how urgent and its steps. student_name is
+	// masked for officials who see it by escalation.
+	alertKeys = []string{"id", "campaign_id", "student_id", "district_id", "school_id", "class_id", "school_name", "class_name", "severity",
+		"reason", "level", "state", "raised_at", "due_at", "seen_at", "acknowledged_at", "closed_at", "outcome", "unread", "student_name",
+		"overdue", "level_name"}
+	// An alert's history; a note only for the school's own viewers.
+	alertEventKeys = []string{"at", "actor_id", "actor_name", "action", "level", "note"}
 )
+
+// campaignFigures are a campaign's keys with its totals.
+func campaignFigures() []string {
+	return append(slices.Clone(campaignKeys), prefixed("total", screeningCountKeys...)...)
+}
 
 func prefixed(prefix string, keys ...string) []string {
 	out := []string{strings.TrimSuffix(prefix, "[]")}
@@ -286,6 +312,15 @@ var allowedKeys = map[string][]string{
 		"format", "error", "counts", "counts.rows_total", "counts.rows_new", "counts.rows_updated", "counts.rows_unchanged", "counts.rows_error")...),
 		prefixed("problems[]", "row", "column", "code", "message", "notice")...),
 	"/api/v1/openapi.json": nil, // a document, not data
+
+	"/api/v1/screening/instruments": listOfKeys("code", "name", "version", "licence", "source", "respondent", "items", "min_age", "max_age",
+		"critical_items"),
+	"/api/v1/screening/campaigns": listOfKeys(campaignFigures()...),
+	"/api/v1/screening/campaigns/{id}": append(append(campaignFigures(), "by"), append(prefixed("rows[]", "id", "name"),
+		prefixed("rows[].counts", screeningCountKeys...)...)...),
+	"/api/v1/screening/campaigns/{id}/results": listOfKeys(append(slices.Clone(resultKeys), scoreKeys...)...),
+	"/api/v1/alerts":      listOfKeys(alertKeys...),
+	"/api/v1/alerts/{id}": append(prefixed("alert", alertKeys...), prefixed("history[]", alertEventKeys...)...),
 }
 
 // keyPaths lists the key paths of a JSON value: "a.b" for objects, "a[]"
@@ -295,7 +330,7 @@ func keyPaths(v any, prefix string, out map[string]bool) {
 	case map[string]any:
 		for k, val := range x {
 			name := k
-			if strings.HasSuffix(prefix, "categories") && !strings.Contains(prefix, "contact") {
+			if strings.HasSuffix(prefix, "categories") && !strings.Contains(prefix, "contact") || strings.HasSuffix(prefix, "subscales") {
 				name = "*"
 			}
 			p := name
@@ -342,8 +377,9 @@ func TestJSONKeySetsByRole(t *testing.T) {
 					continue
 				}
 				rs := specs[ri.Method+" "+ri.Pattern]
-				path := strings.NewReplacer("{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
-					"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{import}", itoa(p.imp)).Replace(rs.path)
+				// Alerts: the demo school's alert escalated to the city,
+				// which every role that may see alerts sees.
+				path := expandPath(rs.path, p, "own@city")
 				r := c.get(path)
 				if r.status != 200 {
 					continue // refusals are the matrix's business
@@ -362,6 +398,10 @@ func TestJSONKeySetsByRole(t *testing.T) {
 				case ri.Pattern == "/api/v1/students/{id}" && accessTable[a.Role][authz.D2] < authz.Read:
 					allow = slices.DeleteFunc(allow, func(k string) bool { return strings.HasPrefix(k, "contact") })
 				}
+				allow = narrowScreeningKeys(a.Role, allow)
+				if accessTable[a.Role][authz.D3] == authz.Limited {
+					checkTiersBlanked(t, path+" as "+a.Username, v)
+				}
 				var extra []string
 				for k := range got {
 					if !slices.Contains(allow, k) {
@@ -374,5 +414,196 @@ func TestJSONKeySetsByRole(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// narrowScreeningKeys removes from allowed the screening keys role may
+// not receive (ACCESS.md): scores without D4 read; a pupil's tier,
+// reasons and validity flags without D3 read (a class teacher has the
+// flag only, and officials aggregates); an alert's notes without D3 read
+// (officials see escalated alerts, not the school's notes).
+func narrowScreeningKeys(role authz.Role, allowed []string) []string {
+	d3, d4 := accessTable[role][authz.D3], accessTable[role][authz.D4]
+	return slices.DeleteFunc(allowed, func(k string) bool {
+		switch {
+		case d4 < authz.Read && strings.HasPrefix(k, "items[].scores"):
+			return true
+		case d3 < authz.Read && k == "history[].note":
+			return true
+		case d3 < authz.Read && slices.ContainsFunc([]string{"tier", "tier_name", "critical", "reasons", "flags"}, func(x string) bool {
+			return k == "items[]."+x || strings.HasPrefix(k, "items[]."+x+"[")
+		}):
+			return true
+		}
+		return false
+	})
+}
+
+// checkTiersBlanked fails unless every tier cell in v (a campaign's
+// figures) is 0: what a class teacher, who has the attention flag only,
+// may be shown in place of tier counts.
+func checkTiersBlanked(t *testing.T, where string, v any) {
+	t.Helper()
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, val := range x {
+				walk(k, val)
+			}
+		case []any:
+			for _, val := range x {
+				walk(key, val)
+			}
+		case float64:
+			if slices.Contains(tierCountKeys, key) && x != 0 {
+				t.Errorf("%s: tier cell %q is %v; a class teacher has the attention flag only", where, key, x)
+			}
+		}
+	}
+	walk("", v)
+}
+
+// TestScreeningFieldsByRole checks, beyond the key sets, what must never
+// reach a role inside the screening answers it may have (T1.3): scores
+// only for the psychology teacher, no tiers for a class teacher, and for
+// officials alerts with masked names and no notes.
+func TestScreeningFieldsByRole(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		fx := e.fx
+		ctx := context.Background()
+		results := fmt.Sprintf("/api/v1/screening/campaigns/%d/results", fx.own.campaign)
+
+		t.Run("the principal gets tiers and masked names, never scores", func(t *testing.T) {
+			r := e.as(t, "principal").get(results)
+			if r.status != 200 {
+				t.Fatalf("%s", r)
+			}
+			var l struct{ Items []map[string]any }
+			r.json(t, &l)
+			if len(l.Items) == 0 {
+				t.Fatalf("no results: %s", r)
+			}
+			tiers := 0
+			for _, it := range l.Items {
+				if _, ok := it["scores"]; ok {
+					t.Errorf("a principal gets scores (D4): %v", it)
+				}
+				if it["tier_name"] != nil {
+					tiers++
+				}
+				if it["masked"] != true {
+					t.Errorf("a principal's list shows a full name: %v", it["name"])
+				}
+			}
+			if tiers == 0 {
+				t.Errorf("a principal (D3 read) gets no tiers: %s", r)
+			}
+			for _, bad := range []string{`"scores"`, `"score"`, `"answers"`, `"subscales"`} {
+				if strings.Contains(string(r.body), bad) {
+					t.Errorf("the principal's results hold %s", bad)
+				}
+			}
+			if n := containsAny(r.body, fx.own.students); n != "" {
+				t.Errorf("the principal's results hold the full name %q", n)
+			}
+		})
+
+		t.Run("the psychology teacher gets scores of submitted pupils", func(t *testing.T) {
+			r := e.as(t, "psych").get(results)
+			var l struct {
+				Items []struct {
+					ParticipantID int64            `json:"participant_id"`
+					Submitted     bool             `json:"submitted"`
+					Scores        []map[string]any `json:"scores"`
+				}
+			}
+			r.json(t, &l)
+			found := false
+			for _, it := range l.Items {
+				if it.ParticipantID == fx.own.part {
+					found = true
+					if !it.Submitted || len(it.Scores) == 0 {
+						t.Errorf("participant %d: submitted %v with scores %v", it.ParticipantID, it.Submitted, it.Scores)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("participant %d is not in the psychology teacher's results", fx.own.part)
+			}
+		})
+
+		t.Run("a class teacher gets blanked tier cells and no results", func(t *testing.T) {
+			c := e.as(t, "classteacher")
+			for _, path := range []string{"/api/v1/screening/campaigns", fmt.Sprintf("/api/v1/screening/campaigns/%d", fx.own.campaign)} {
+				r := c.get(path)
+				if r.status != 200 {
+					t.Fatalf("%s", r)
+				}
+				var v any
+				r.json(t, &v)
+				checkTiersBlanked(t, path, v)
+				got := map[string]bool{}
+				keyPaths(v, "", got)
+				for k := range got {
+					last := k[strings.LastIndex(k, ".")+1:]
+					if slices.Contains([]string{"tier", "tier_name", "scores", "score", "answers", "reasons"}, last) {
+						t.Errorf("%s: a class teacher gets key %s", path, k)
+					}
+				}
+			}
+			for _, path := range []string{results, fmt.Sprintf("/api/v1/alerts/%d", fx.own.alerts[alertAtSchool])} {
+				if r := c.get(path); r.status != 404 {
+					t.Errorf("a class teacher: %s", r)
+				}
+			}
+		})
+
+		t.Run("officials get escalated alerts with masked names, no notes, no scores", func(t *testing.T) {
+			all := store.AlertScope{Direct: city}
+			for _, who := range []string{"district", "city"} {
+				c := e.as(t, who)
+				if r := c.get(results); r.status != 404 {
+					t.Errorf("%s reads named results: %s", who, r)
+				}
+				for _, path := range []string{"/api/v1/alerts?state=all", fmt.Sprintf("/api/v1/alerts/%d", fx.own.alerts[alertAtCity])} {
+					r := c.get(path)
+					if r.status != 200 {
+						t.Fatalf("%s: %s", who, r)
+					}
+					var v struct {
+						Items []map[string]any
+						Alert map[string]any
+					}
+					r.json(t, &v)
+					items := v.Items
+					if v.Alert != nil {
+						items = append(items, v.Alert)
+					}
+					if len(items) == 0 {
+						t.Fatalf("%s sees no escalated alert: %s", who, r)
+					}
+					for _, it := range items {
+						id := int64(it["id"].(float64))
+						a, _, err := e.st.GetAlert(ctx, all, id, false)
+						must(t, err)
+						shown, _ := it["student_name"].(string)
+						if !strings.Contains(shown, "*") || shown != privacy.MaskName(a.StudentName) || strings.Contains(string(r.body), a.StudentName) {
+							t.Errorf("%s %s: alert %d shows the pupil as %q, want masked %q", who, path, id, shown, privacy.MaskName(a.StudentName))
+						}
+					}
+					for _, bad := range []string{alertNoteCanary, `"note"`, `"scores"`, `"answers"`} {
+						if strings.Contains(string(r.body), bad) {
+							t.Errorf("%s %s: the answer holds %s", who, path, bad)
+						}
+					}
+				}
+			}
+			// The school's own viewers read the full name and the note.
+			r := e.as(t, "psych").get(fmt.Sprintf("/api/v1/alerts/%d", fx.own.alerts[alertAtCity]))
+			if !strings.Contains(string(r.body), alertNoteCanary) {
+				t.Errorf("the psychology teacher does not get the alert's note: %s", r)
+			}
+		})
 	})
 }

@@ -107,17 +107,66 @@ const (
 	nToken  // an API token: the caller's own, or another account's
 	nAsg    // an assignment: the throwaway account's own, or another account's
 	nImport // a roster import of a school (fixtureImport)
+	// Screening (addScreeningFixtures). A campaign is in a caller's scope
+	// when one of its classes is: the position's campaign covers only the
+	// position's school (the demo school's: the classes of its positions).
+	nCampaign      // a campaign: own (the demo school's), sibling, other
+	nCampaignClass // a class of a campaign: own, classmate, sibling, other
+	nParticipant   // a pupil of a campaign's class who has submitted
+	nAlert         // an alert of a school, at the level it was escalated to (alertPositions)
 )
+
+// alertPositions are the alerts the matrix aims at: a school's position,
+// "@" and the level the alert was escalated to (none: the school's own).
+var alertPositions = []string{"own", "own@district", "own@city", "sibling@district", "other@district", "other@city"}
+
+// splitPos splits an alert position into its place and level.
+func splitPos(pos string) (string, int) {
+	base, level, _ := strings.Cut(pos, "@")
+	switch level {
+	case "district":
+		return base, alertAtDistrict
+	case "city":
+		return base, alertAtCity
+	}
+	return base, alertAtSchool
+}
+
+// alertLevelSeenBy is the level from which an alert of a school in their
+// area reaches an official (ACCESS.md D3 "A + escalated alerts"): district
+// officials once it is escalated to the district, city officials once it
+// is escalated to the city.
+var alertLevelSeenBy = map[authz.Binding]int{authz.BindDistrict: alertAtDistrict, authz.BindCity: alertAtCity}
+
+// alertVisible says whether the caller may see the alert at pos: the
+// school's own roles that read D3 in full see its alerts at any level;
+// officials see those of their area escalated to their level; a class
+// teacher has the attention flag only, never the alert.
+func alertVisible(c caller, pos string) bool {
+	base, level := splitPos(pos)
+	d3 := accessTable[c.role][authz.D3]
+	switch b := bindingOf[c.role]; b {
+	case authz.BindSchool:
+		return d3 >= lR && base == "own"
+	case authz.BindDistrict:
+		return d3 >= lAg && level >= alertLevelSeenBy[b] && base != "other"
+	case authz.BindCity:
+		return d3 >= lAg && level >= alertLevelSeenBy[b]
+	}
+	return false
+}
 
 // positionsFor lists the positions a route is tried at.
 func positionsFor(n node) []string {
 	switch n {
 	case nDistrict, nToken, nAsg:
 		return []string{"own", "other"}
-	case nSchool, nStaff, nImport:
+	case nSchool, nStaff, nImport, nCampaign:
 		return []string{"own", "sibling", "other"}
-	case nClass, nStudent:
+	case nClass, nStudent, nCampaignClass, nParticipant:
 		return []string{"own", "classmate", "sibling", "other"}
+	case nAlert:
+		return alertPositions
 	}
 	return []string{"own"}
 }
@@ -125,7 +174,7 @@ func positionsFor(n node) []string {
 // routeSpec is one route's row: what it is aimed at and what it answers.
 type routeSpec struct {
 	access string // the access the route must declare
-	path   string // with {district} {school} {class} {student} {staff} {import} {user} {token} {asg}
+	path   string // with {district} {school} {class} {student} {staff} {import} {user} {token} {asg} {campaign} {part} {alert}
 	node   node
 	ok     int  // status when the caller may, in scope (with an empty body for writes)
 	okAnon int  // public routes: status for an anonymous caller, when different
@@ -153,6 +202,10 @@ type routeSpec struct {
 	// xlsx: the route answers a workbook of this kind ("students",
 	// "key_students" or "staff"), opened and checked when it is allowed.
 	xlsx string
+	// freshCampaign: the route ends a campaign (closing it), so each
+	// request aims at a new campaign over the position's class, made for
+	// it through the store; {campaign} names that one.
+	freshCampaign bool
 }
 
 func routeSpecs() map[string]routeSpec {
@@ -237,6 +290,65 @@ func routeSpecs() map[string]routeSpec {
 			node: nAsg, form: true, ok: 303},
 		"GET /audit": {access: "D7:read", path: "/audit", ok: 200},
 
+		// Screening: pupils answer with a code, no account. The matrix sends
+		// the code of a pupil who has already submitted: 409 for everyone,
+		// nothing written, and no wrong-code budget spent (30 a minute per
+		// address, shared by every test); unknown codes are tried, a few
+		// times only, in TestPupilRoutesWithUnknownOrUsedCode.
+		"GET /s":  {access: "public", path: "/s", ok: 200},
+		"POST /s": {access: "public", path: "/s", form: true, ok: 409, body: usedCodeForm},
+		"POST /s/answer": {access: "public", path: "/s/answer", form: true, ok: 409,
+			body: func(fx *fixtures, p *position) string {
+				return url.Values{"code": {fx.own.usedCode}, "step": {"0"}, "submit": {"1"}}.Encode()
+			}},
+
+		// Screening campaigns: the list and a campaign's figures are D3
+		// aggregates (a class teacher's with tiers blanked); officials and
+		// the psychology teacher create and close; consent and code slips
+		// are D3 limited (a class teacher's own class); named results need
+		// D3 in full (principal, psychology teacher), answers D4 (the
+		// psychology teacher).
+		"GET /screening":             {access: "D3:aggregate", path: "/screening", ok: 200},
+		"GET /screening/new":         {access: "D0:write|D3:write", path: "/screening/new", ok: 200},
+		"POST /screening":            {access: "D0:write|D3:write", path: "/screening", node: nSchool, create: true, form: true, ok: 400, bad: newCampaignForm},
+		"GET /screening/trend":       {access: "D3:aggregate", path: "/screening/trend", ok: 200},
+		"GET /screening/instruments": {access: "D3:aggregate", path: "/screening/instruments", ok: 200},
+		// An empty definition: refused as invalid, nothing loaded.
+		"POST /screening/instruments": {access: "role:city_official", path: "/screening/instruments", form: true, ok: 400},
+		"GET /screening/{id}":         {access: "D3:aggregate", path: "/screening/{campaign}", node: nCampaign, ok: 200},
+		"POST /screening/{id}/close": {access: "D0:write|D3:write", path: "/screening/{campaign}/close", node: nCampaign, form: true, ok: 303,
+			freshCampaign: true},
+		// Tier aggregates: school level or wider, never a class-bound role.
+		"GET /screening/{id}/report.xlsx": {access: "D3:aggregate", path: "/screening/{campaign}/report.xlsx", node: nCampaign, ok: 200,
+			schoolLevel: true},
+		"GET /screening/{id}/classes/{cid}": {access: "D3:limited", path: "/screening/{campaign}/classes/{class}", node: nCampaignClass, ok: 200},
+		// The pupil has submitted, so even an accepted consent changes nothing.
+		"POST /screening/{id}/classes/{cid}/consent": {access: "D3:limited", path: "/screening/{campaign}/classes/{class}/consent",
+			node: nParticipant, form: true, ok: 200, body: sameConsentForm},
+		"GET /screening/{id}/classes/{cid}/codes": {access: "D3:limited", path: "/screening/{campaign}/classes/{class}/codes",
+			node: nCampaignClass, ok: 200},
+		// A pupil who has submitted keeps their code: 409 when allowed.
+		"POST /screening/{id}/classes/{cid}/participants/{pid}/reissue": {access: "D3:limited",
+			path: "/screening/{campaign}/classes/{class}/participants/{part}/reissue", node: nParticipant, form: true, ok: 409},
+		"GET /screening/{id}/results":      {access: "D3:read", path: "/screening/{campaign}/results", node: nCampaign, ok: 200},
+		"GET /screening/{id}/results.xlsx": {access: "D3:read", path: "/screening/{campaign}/results.xlsx", node: nCampaign, ok: 200},
+		"GET /screening/{id}/participants/{pid}": {access: "D4:read", path: "/screening/{campaign}/participants/{part}", node: nParticipant,
+			ok: 200},
+
+		// Alerts. The fixture's alerts are closed, so every step is refused
+		// by the state machine (409) where the caller may act, and 404
+		// elsewhere; the well-formed step is sent every time.
+		"GET /alerts":      {access: "D3:aggregate", path: "/alerts?state=all", ok: 200},
+		"GET /alerts/{id}": {access: "D3:aggregate", path: "/alerts/{alert}", node: nAlert, ok: 200},
+		"POST /alerts/{id}/acknowledge": {access: "D3:aggregate", path: "/alerts/{alert}/acknowledge", node: nAlert, form: true, ok: 409,
+			body: func(*fixtures, *position) string { return "" }},
+		"POST /alerts/{id}/notes": {access: "D3:aggregate", path: "/alerts/{alert}/notes", node: nAlert, form: true, ok: 409,
+			body: func(*fixtures, *position) string {
+				return url.Values{"note": {"矩阵测试：已电话联系家长"}}.Encode()
+			}},
+		"POST /alerts/{id}/close": {access: "D3:aggregate", path: "/alerts/{alert}/close", node: nAlert, form: true, ok: 409,
+			body: func(*fixtures, *position) string { return url.Values{"outcome": {"other"}}.Encode() }},
+
 		// JSON API.
 		"GET /api/v1/openapi.json":   {access: "public", path: "/api/v1/openapi.json", ok: 200},
 		"GET /api/v1/me":             {access: "signed-in", path: "/api/v1/me", ok: 200},
@@ -280,12 +392,34 @@ func routeSpecs() map[string]routeSpec {
 		"GET /api/v1/imports":      {access: "D1:write", path: "/api/v1/imports", ok: 200},
 		"POST /api/v1/imports": {access: "D1:write", path: "/api/v1/imports", node: nSchool, create: true, multipart: true, ok: 400,
 			bad: uploadBody},
-		"GET /api/v1/imports/{id}":         {access: "D1:write", path: "/api/v1/imports/{import}", node: nImport, ok: 200},
-		"POST /api/v1/imports/{id}/commit": {access: "D1:write", path: "/api/v1/imports/{import}/commit", node: nImport, ok: 400},
-		"GET /api/v1/users":                {access: "role:sysadmin", path: "/api/v1/users", ok: 200},
-		"POST /api/v1/users":               {access: "role:sysadmin", path: "/api/v1/users", ok: 400, bad: newUserJSON},
-		"POST /api/v1/users/{id}/disable":  {access: "role:sysadmin", path: "/api/v1/users/{user}/disable", node: nUser, ok: 200},
-		"GET /api/v1/audit":                {access: "D7:read", path: "/api/v1/audit", ok: 200},
+		"GET /api/v1/imports/{id}":           {access: "D1:write", path: "/api/v1/imports/{import}", node: nImport, ok: 200},
+		"POST /api/v1/imports/{id}/commit":   {access: "D1:write", path: "/api/v1/imports/{import}/commit", node: nImport, ok: 400},
+		"GET /api/v1/screening/instruments":  {access: "D3:aggregate", path: "/api/v1/screening/instruments", ok: 200},
+		"POST /api/v1/screening/instruments": {access: "role:city_official", path: "/api/v1/screening/instruments", ok: 400},
+		"GET /api/v1/screening/campaigns":    {access: "D3:aggregate", path: "/api/v1/screening/campaigns", ok: 200},
+		"POST /api/v1/screening/campaigns": {access: "D0:write|D3:write", path: "/api/v1/screening/campaigns", node: nSchool, create: true,
+			ok: 400, bad: newCampaignJSON},
+		"GET /api/v1/screening/campaigns/{id}": {access: "D3:aggregate", path: "/api/v1/screening/campaigns/{campaign}", node: nCampaign, ok: 200},
+		"POST /api/v1/screening/campaigns/{id}/consent": {access: "D3:limited", path: "/api/v1/screening/campaigns/{campaign}/consent",
+			node: nParticipant, ok: 200, body: sameConsentJSON},
+		"GET /api/v1/screening/campaigns/{id}/results": {access: "D3:read", path: "/api/v1/screening/campaigns/{campaign}/results",
+			node: nCampaign, ok: 200},
+		"POST /api/v1/screening/submissions": {access: "public", path: "/api/v1/screening/submissions", ok: 409,
+			body: func(fx *fixtures, p *position) string {
+				return fmt.Sprintf(`{"code":%q,"answers":{"phqa":[0,0,0,0,0,0,0,0,0],"gad7":[0,0,0,0,0,0,0]},"duration_ms":300000}`, fx.own.usedCode)
+			}},
+		"GET /api/v1/alerts":      {access: "D3:aggregate", path: "/api/v1/alerts?state=all", ok: 200},
+		"GET /api/v1/alerts/{id}": {access: "D3:aggregate", path: "/api/v1/alerts/{alert}", node: nAlert, ok: 200},
+		"POST /api/v1/alerts/{id}/acknowledge": {access: "D3:aggregate", path: "/api/v1/alerts/{alert}/acknowledge", node: nAlert, ok: 409,
+			body: func(*fixtures, *position) string { return `{}` }},
+		"POST /api/v1/alerts/{id}/notes": {access: "D3:aggregate", path: "/api/v1/alerts/{alert}/notes", node: nAlert, ok: 409,
+			body: func(*fixtures, *position) string { return `{"note":"矩阵测试：已电话联系家长"}` }},
+		"POST /api/v1/alerts/{id}/close": {access: "D3:aggregate", path: "/api/v1/alerts/{alert}/close", node: nAlert, ok: 409,
+			body: func(*fixtures, *position) string { return `{"outcome":"other"}` }},
+		"GET /api/v1/users":               {access: "role:sysadmin", path: "/api/v1/users", ok: 200},
+		"POST /api/v1/users":              {access: "role:sysadmin", path: "/api/v1/users", ok: 400, bad: newUserJSON},
+		"POST /api/v1/users/{id}/disable": {access: "role:sysadmin", path: "/api/v1/users/{user}/disable", node: nUser, ok: 200},
+		"GET /api/v1/audit":               {access: "D7:read", path: "/api/v1/audit", ok: 200},
 	}
 }
 
@@ -381,6 +515,35 @@ func sameStaffJSON(fx *fixtures, p *position) string {
 	return string(b)
 }
 
+// usedCodeForm types the code of a pupil who has already submitted.
+func usedCodeForm(fx *fixtures, p *position) string {
+	return url.Values{"code": {fx.own.usedCode}}.Encode()
+}
+
+// newCampaignForm and newCampaignJSON create a campaign over the
+// position's school (well formed: refused only for its scope).
+func newCampaignForm(fx *fixtures, p *position) string {
+	now := time.Now()
+	return url.Values{"name": {"矩阵测试新普查"}, "instruments": {"phqa"}, "opens_at": {now.Format("2006-01-02T15:04")},
+		"closes_at": {now.Add(7 * 24 * time.Hour).Format("2006-01-02T15:04")}, "school_ids": {itoa(p.school)}}.Encode()
+}
+
+func newCampaignJSON(fx *fixtures, p *position) string {
+	now := time.Now().UTC().Truncate(time.Second)
+	return fmt.Sprintf(`{"name":"矩阵测试新普查","instruments":["phqa"],"opens_at":%q,"closes_at":%q,"school_ids":[%d]}`,
+		now.Format(time.RFC3339), now.Add(7*24*time.Hour).Format(time.RFC3339), p.school)
+}
+
+// sameConsentForm and sameConsentJSON repeat the consent the position's
+// participant has (given; and they have submitted, which keeps it).
+func sameConsentForm(fx *fixtures, p *position) string {
+	return url.Values{"method": {"paper"}, "consent_" + itoa(p.part): {"given"}}.Encode()
+}
+
+func sameConsentJSON(fx *fixtures, p *position) string {
+	return fmt.Sprintf(`{"items":[{"participant_id":%d,"status":"given","method":"paper"}]}`, p.part)
+}
+
 // matrixBoundary separates the parts of the matrix's uploads.
 const matrixBoundary = "huhang-matrix-boundary-7d1f"
 
@@ -421,6 +584,10 @@ type caller struct {
 // allows reports whether a declared access admits the caller, reading the
 // test's own table; an access string it does not know fails the test.
 func allows(t *testing.T, c caller, access string) bool {
+	if alts := strings.Split(access, "|"); len(alts) > 1 {
+		// Any of the needs admits (anyNeed in the route table).
+		return slices.ContainsFunc(alts, func(a string) bool { return allows(t, c, a) })
+	}
 	switch {
 	case access == "public":
 		return true
@@ -455,6 +622,9 @@ func covers(c caller, n node, pos string) bool {
 	if c.role == "" {
 		return false
 	}
+	if n == nAlert {
+		return alertVisible(c, pos)
+	}
 	switch n {
 	case nTree:
 		return b == authz.BindCity || b == authz.BindSystem || b == authz.BindDistrict
@@ -469,7 +639,7 @@ func covers(c caller, n node, pos string) bool {
 	case authz.BindSchool:
 		return n != nDistrict && (pos == "own" || pos == "classmate")
 	case authz.BindClass:
-		return (n == nClass || n == nStudent) && pos == "own"
+		return slices.Contains([]node{nClass, nStudent, nCampaign, nCampaignClass, nParticipant}, n) && pos == "own"
 	}
 	return false
 }
@@ -582,6 +752,7 @@ func TestAccessMatrix(t *testing.T) {
 					ownToken = newToken(e.fx.users[c.name])
 				}
 				posOf := func(name string) *position {
+					name, _ = splitPos(name)
 					switch name {
 					case "classmate":
 						return e.fx.classmate
@@ -603,10 +774,11 @@ func TestAccessMatrix(t *testing.T) {
 					}
 					for _, pos := range positionsFor(rs.node) {
 						p := posOf(pos)
-						path := strings.NewReplacer(
-							"{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
-							"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{import}", itoa(p.imp), "{user}", itoa(targetID),
-						).Replace(rs.path)
+						path := rs.path
+						if rs.freshCampaign {
+							path = strings.ReplaceAll(path, "{campaign}", itoa(e.throwawayCampaign(t, p.class)))
+						}
+						path = strings.ReplaceAll(expandPath(path, p, pos), "{user}", itoa(targetID))
 						switch {
 						case pos == "own":
 							path = strings.ReplaceAll(path, "{token}", itoa(ownToken))
@@ -672,6 +844,30 @@ func TestAccessMatrix(t *testing.T) {
 			})
 		}
 	})
+}
+
+// expandPath fills a row's path with the records of position p; pos names
+// the alert's level ("own@city") for alert routes.
+func expandPath(path string, p *position, pos string) string {
+	_, level := splitPos(pos)
+	return strings.NewReplacer(
+		"{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
+		"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{import}", itoa(p.imp),
+		"{campaign}", itoa(p.campaign), "{part}", itoa(p.part), "{alert}", itoa(p.alerts[level]),
+	).Replace(path)
+}
+
+// throwawayCampaign creates, through the store, an open campaign over one
+// class, for a request that closes it.
+func (e *env) throwawayCampaign(t testing.TB, class int64) int64 {
+	t.Helper()
+	now := time.Now()
+	id, err := e.st.CreateCampaign(context.Background(), store.SystemActor, city, store.CampaignInput{
+		Name: fmt.Sprintf("矩阵测试待关闭普查 %d", now.UnixNano()), Instruments: []string{"phqa"},
+		OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(24 * time.Hour), ClassIDs: []int64{class}},
+		func(code string) bool { return code == "phqa" })
+	must(t, err)
+	return id
 }
 
 // leaked returns a name in body that the caller must not receive: any
