@@ -69,6 +69,7 @@ func benchIngestCmd(args []string, stdout, stderr io.Writer) error {
 		targetDialect = fs.String("target-dialect", "sqlite", "the database the --target server uses, for its ratios: sqlite, postgres or none")
 		stdClient     = fs.Bool("std-client", false, "send through net/http's client instead of the built-in HTTP/1.1 one (costs the server about half its CPU on 2 cores)")
 		tmpDir        = fs.String("tmp", "", "directory for the temporary SQLite files (default: the system's temporary directory); its disk's fsync cost is part of what is measured")
+		waitIdle      = fs.Duration("wait-idle", 0, "before each run, wait up to this long for the machine to be idle (a shared machine's other work would otherwise land in some variants only)")
 		jsonOut       = fs.Bool("json", false, "print the report as JSON")
 		targetHeaders headerFlag
 	)
@@ -87,7 +88,7 @@ func benchIngestCmd(args []string, stdout, stderr io.Writer) error {
 
 	cfg := ingestbench.SuiteConfig{Clients: *clients, Warmup: *warmup, Duration: *duration, Rounds: *rounds,
 		SQLite: !*noSQLite, TempDir: *tmpDir, PostgresURL: *pg, PostgresConns: *pgConns, QueueCap: *queue,
-		Seed: uint64(time.Now().UnixNano()), Goal: ingestbench.DefaultGoal, Progress: stderr, StdClient: *stdClient}
+		Seed: uint64(time.Now().UnixNano()), Goal: ingestbench.DefaultGoal, Progress: stderr, StdClient: *stdClient, WaitIdle: *waitIdle}
 	if huhangTarget != nil {
 		start := func(dbURL string) func(context.Context, int) (*ingestbench.Target, error) {
 			return func(ctx context.Context, clients int) (*ingestbench.Target, error) {

@@ -79,9 +79,18 @@ type SuiteConfig struct {
 	// StdClient loads through net/http's client (see LoadConfig).
 	StdClient bool
 	Goal      Goal
+	// WaitIdle, when positive, waits before each run, up to this long,
+	// until the machine has been idle (under IdleCores busy) for two
+	// seconds: on a shared machine, another program's burst would
+	// otherwise land in some variants' figures and not in others'.
+	WaitIdle time.Duration
 	// Progress receives a line per run (may be nil).
 	Progress io.Writer
 }
+
+// IdleCores is the busy CPU, in cores, under which WaitIdle deems the
+// machine idle.
+const IdleCores = 0.25
 
 // Variant is what one variant measured in its reported round.
 type Variant struct {
@@ -213,6 +222,13 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) (*SuiteResult, error) {
 			fmt.Fprintf(progress, "round %d/%d: %s, %d clients, %s warm-up + %s …", round+1, cfg.Rounds, p.v.Name,
 				cfg.Clients, cfg.Warmup, cfg.Duration)
 			runtime.GC()
+			if cfg.WaitIdle > 0 {
+				if busy, err := waitIdle(ctx, cfg.WaitIdle); err != nil {
+					return nil, err
+				} else if busy >= IdleCores {
+					fmt.Fprintf(progress, " (the machine stayed busy, %.2f cores, for %s: running anyway) …", busy, cfg.WaitIdle)
+				}
+			}
 			r := p.run(ctx)
 			if r.err != nil {
 				fmt.Fprintln(progress)
@@ -348,6 +364,32 @@ func runTarget(ctx context.Context, cfg SuiteConfig, spec TargetSpec) *runResult
 	}
 	return measure(ctx, LoadConfig{URL: t.URL, Clients: cfg.Clients, Warmup: cfg.Warmup, Duration: cfg.Duration,
 		Body: body, Header: t.Header, Expect: t.Expect, StdClient: cfg.StdClient || strings.HasPrefix(t.URL, "https:")})
+}
+
+// waitIdle samples the machine's busy CPU over two-second spans until one
+// is under IdleCores or limit has passed, and returns the last reading.
+func waitIdle(ctx context.Context, limit time.Duration) (float64, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		m0, err := bench.ReadMachineCPU()
+		if err != nil {
+			return 0, nil // no /proc/stat: nothing to wait for
+		}
+		t0 := time.Now()
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+		m1, err := bench.ReadMachineCPU()
+		if err != nil {
+			return 0, nil
+		}
+		busy := (m1.Busy - m0.Busy).Seconds() / time.Since(t0).Seconds()
+		if busy < IdleCores || time.Now().After(deadline) {
+			return busy, nil
+		}
+	}
 }
 
 func measure(ctx context.Context, lc LoadConfig) *runResult {
