@@ -48,6 +48,7 @@ Usage:
   huhang backup --out FILE         write a consistent copy of the live SQLite database
   huhang audit verify              check the audit log's hash chain
   huhang bench [flags]             measure demo load time, drill-down latency under load and memory
+  huhang bench-ingest [flags]      measure screening-day ingest against the group-commit ceiling and the naive baseline
   huhang version
 
 Run "huhang <command> -h" for the flags of a command.
@@ -86,6 +87,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = importCmd(rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(rest, stdout, stderr)
+	case "bench-ingest":
+		err = benchIngestCmd(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "huhang", Version)
 	case "-h", "--help", "help":

@@ -47,6 +47,9 @@ type Options struct {
 	Progress io.Writer
 	// PasswordParams hashes the demo passwords (tests pass cheap ones).
 	PasswordParams *auth.Params
+	// SkipScreening leaves out the screening history (benchmarks that
+	// bring their own campaigns).
+	SkipScreening bool
 }
 
 // Load generates the city into an empty store and creates the demo
@@ -74,6 +77,9 @@ func Load(ctx context.Context, st *store.Store, o Options) (demo.Summary, error)
 	}
 	if err := createAccounts(ctx, st, params); err != nil {
 		return sum, err
+	}
+	if o.SkipScreening {
+		return sum, nil
 	}
 	t, err := FindTargets(ctx, st)
 	if err != nil {

@@ -88,7 +88,7 @@ type Alert struct {
 	SchoolName     string    `json:"school_name"`
 	ClassName      string    `json:"class_name"`
 	Severity       string    `json:"severity"`
-	Reason         string    `json:"reason"`
+	Reason         string    `json:"reason,omitempty"`
 	Level          int       `json:"level"`
 	State          string    `json:"state"`
 	RaisedAt       time.Time `json:"raised_at"`
@@ -565,8 +565,9 @@ func (s *Store) AttentionFlags(ctx context.Context, sc authz.Scope, studentIDs [
 		list := int64List(chunk)
 		rows, err := s.read.QueryContext(ctx, s.q(`SELECT student_id FROM alerts WHERE state <> 'closed' AND student_id IN (`+list+`) AND `+
 			scopePred(sc, "district_id", "school_id", "class_id")+`
-			UNION SELECT student_id FROM screening_submissions WHERE tier >= 2 AND submitted_at >= ? AND student_id IN (`+list+`) AND `+
-			scopePred(sc, "district_id", "school_id", "class_id")), since)
+			UNION SELECT p.student_id FROM screening_participants p JOIN screening_submissions sub ON sub.participant_id = p.id
+			WHERE sub.tier >= 2 AND sub.submitted_at >= ? AND p.student_id IN (`+list+`) AND `+
+			scopePred(sc, "sub.district_id", "sub.school_id", "sub.class_id")), since)
 		if err != nil {
 			return nil, fmt.Errorf("store: attention flags: %w", err)
 		}

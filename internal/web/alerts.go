@@ -34,6 +34,10 @@ func (s *Server) alertView(c *reqCtx, as store.AlertScope, a store.Alert) alertV
 	v.Shown = privacy.MaskName(a.StudentName)
 	if v.Direct {
 		v.Shown = a.StudentName
+	} else {
+		// Which item was answered is screening data (D4); an official who
+		// sees the alert by escalation gets its severity only.
+		v.Reason = ""
 	}
 	v.Overdue = a.State != "closed" && a.State != "acknowledged" && s.now().After(a.DueAt)
 	return v

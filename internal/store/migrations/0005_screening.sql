@@ -64,7 +64,9 @@ CREATE TABLE screening_submissions (
 	duration_ms    BIGINT NOT NULL,
 	submitted_at   BIGINT NOT NULL
 );
-CREATE INDEX screening_submissions_student ON screening_submissions (student_id, submitted_at);
+-- No index on student_id: a pupil's submissions are found through their
+-- participants (indexed by student), and every index here is one more
+-- random page written by each screening-day commit.
 
 -- Counters per campaign and class, maintained in the same transaction as
 -- every consent change and submission: dashboards read these, never scan.
