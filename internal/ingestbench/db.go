@@ -25,8 +25,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
@@ -165,6 +167,40 @@ func OpenPostgres(ctx context.Context, url string, conns int) (*DB, error) {
 		return nil, fmt.Errorf("ingestbench: create table: %w", err)
 	}
 	return d, nil
+}
+
+// TempSchema creates a fresh, empty PostgreSQL schema ingestbench_<random>
+// in the database at dbURL and returns a URL whose connections use it
+// (search_path set to it, so unqualified names land there), and a function
+// that drops it with everything in it. A target that runs its own
+// migrations, such as Huhang, gets a fresh database per run this way.
+// dbURL may be a postgres:// URL or a key=value connection string.
+func TempSchema(ctx context.Context, dbURL string) (schemaURL string, drop func() error, err error) {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("ingestbench: open postgres: %w", err)
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	schema := "ingestbench_" + hex.EncodeToString(rnd[:])
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		db.Close()
+		return "", nil, fmt.Errorf("ingestbench: create schema: %w", err)
+	}
+	drop = func() error {
+		defer db.Close()
+		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("ingestbench: drop schema %s: %w", schema, err)
+		}
+		return nil
+	}
+	if u, err := url.Parse(dbURL); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String(), drop, nil
+	}
+	return strings.TrimSpace(dbURL) + " search_path=" + schema, drop, nil
 }
 
 // Dialect reports which database d lives in.

@@ -3,10 +3,12 @@ package ingestbench
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -363,4 +365,55 @@ func ExampleBodies_Body() {
 	g := NewBodies(1)
 	fmt.Println(len(g.Code(0, 0)), g.Code(0, 0) != g.Code(0, 1))
 	// Output: 10 true
+}
+
+func TestTempSchemaIsolatesAndDrops(t *testing.T) {
+	t.Parallel()
+	base := os.Getenv(pgURLEnv)
+	if base == "" {
+		t.Skipf("set %s to run the PostgreSQL test", pgURLEnv)
+	}
+	ctx := context.Background()
+	for _, form := range []string{"url", "key=value"} {
+		t.Run(form, func(t *testing.T) {
+			t.Parallel()
+			in := base
+			if form == "key=value" {
+				u, err := url.Parse(base)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in = fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=disable", u.Hostname(), u.Port(), u.User.Username(), strings.TrimPrefix(u.Path, "/"))
+			}
+			schemaURL, drop, err := TempSchema(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := sql.Open("pgx", schemaURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.ExecContext(ctx, "CREATE TABLE schema_probe (id INT)"); err != nil {
+				t.Fatal(err)
+			}
+			var schema string
+			if err := db.QueryRowContext(ctx, "SELECT table_schema FROM information_schema.tables WHERE table_name = 'schema_probe' AND table_schema LIKE 'ingestbench_%'").Scan(&schema); err != nil {
+				t.Fatalf("the table did not land in an ingestbench_ schema: %v", err)
+			}
+			db.Close()
+			if err := drop(); err != nil {
+				t.Fatal(err)
+			}
+			check, err := sql.Open("pgx", base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer check.Close()
+			var n int
+			if err := check.QueryRowContext(ctx, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = $1", schema).Scan(&n); err != nil || n != 0 {
+				t.Errorf("schema %s still exists after drop (%d, %v)", schema, n, err)
+			}
+		})
+	}
 }
