@@ -100,7 +100,6 @@ func TestHomeSchoolQuotasBySchoolType(t *testing.T) {
 	})
 }
 
-
 func TestHomeVisitCoverage(t *testing.T) {
 	t.Parallel()
 	visits := planTarget(t, "hs-home-visits")
