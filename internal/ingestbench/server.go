@@ -272,7 +272,7 @@ func (b *Baseline) commitOne(ctx context.Context, it *item) error {
 	if err != nil {
 		return fmt.Errorf("ingestbench: insert: %w", err)
 	}
-	b.record(1)
+	b.record(1, 0)
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("ingestbench: insert: %w", err)
 	} else if n == 0 {
@@ -317,12 +317,13 @@ func (b *Baseline) run() {
 				break drain // nothing else is waiting: commit now, never wait for more
 			}
 		}
+		t0 := time.Now()
 		if err := b.commitBatch(batch); err != nil {
 			for _, it := range batch {
 				it.err = err
 			}
 		} else {
-			b.record(len(batch))
+			b.record(len(batch), time.Since(t0))
 		}
 		for i, it := range batch {
 			it.done <- struct{}{}
@@ -420,6 +421,20 @@ type BatchStats struct {
 	Rows     int64               `json:"rows"`
 	Max      int                 `json:"max"`
 	Sizes    [BatchBuckets]int64 `json:"sizes"`
+	// CommitTime (the ceiling only) is the writer's time in commits, from
+	// BEGIN to the end of COMMIT: over the run's wall time, how busy the
+	// one writer was.
+	CommitTime time.Duration `json:"commit_time_ns"`
+}
+
+// MeanCommit is the writer's average time per commit (0 for the naive
+// server, whose commits are not timed apart from their wait for a
+// connection).
+func (s BatchStats) MeanCommit() time.Duration {
+	if s.Commits == 0 {
+		return 0
+	}
+	return s.CommitTime / time.Duration(s.Commits)
 }
 
 // Mean is the average rows per commit.
@@ -442,9 +457,10 @@ func BucketLabel(i int) string {
 	return fmt.Sprintf("%d–%d", lo, 2*lo-1)
 }
 
-func (b *Baseline) record(n int) {
+func (b *Baseline) record(n int, took time.Duration) {
 	i := min(bits.Len(uint(n))-1, BatchBuckets-1)
 	b.statsMu.Lock()
+	b.stats.CommitTime += took
 	b.stats.Commits++
 	b.stats.Rows += int64(n)
 	b.stats.Max = max(b.stats.Max, n)

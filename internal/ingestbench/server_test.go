@@ -352,11 +352,11 @@ func TestBucketLabels(t *testing.T) {
 	}
 	b := &Baseline{}
 	for _, n := range []int{1, 2, 3, 4, 1000, 1024, 5000} {
-		b.record(n)
+		b.record(n, time.Millisecond)
 	}
 	s := b.Stats()
 	want := [BatchBuckets]int64{0: 1, 1: 2, 2: 1, 9: 1, 10: 2}
-	if s.Sizes != want || s.Max != 5000 || s.Commits != 7 {
+	if s.Sizes != want || s.Max != 5000 || s.Commits != 7 || s.MeanCommit() != time.Millisecond {
 		t.Errorf("stats %+v, want sizes %v, max 5000, 7 commits", s, want)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -116,14 +115,16 @@ type Variant struct {
 	// BusyCores is the machine's busy CPU time during the run divided by
 	// its wall time (2.0 = both cores of this machine saturated).
 	BusyCores float64 `json:"busy_cores"`
-	// OtherCores is the part of BusyCores not spent by this process:
-	// the kernel's I/O threads, PostgreSQL's server processes, an
-	// external target, and any other program competing for the machine.
-	OtherCores float64      `json:"other_cores"`
-	Load       *LoadResult  `json:"load"`
-	Verdict    string       `json:"verdict,omitempty"` // targets only: MET or MISSED
-	Problems   []string     `json:"problems,omitempty"`
-	runs       []*runResult // every round
+	// KernelCores is the part of BusyCores spent by kernel threads and
+	// in interrupts (the disk's I/O, loopback networking); OtherCores the
+	// part spent by other processes: PostgreSQL's server, an external
+	// target, and any other program competing for the machine.
+	KernelCores float64      `json:"kernel_cores"`
+	OtherCores  float64      `json:"other_cores"`
+	Load        *LoadResult  `json:"load"`
+	Verdict     string       `json:"verdict,omitempty"` // targets only: MET or MISSED
+	Problems    []string     `json:"problems,omitempty"`
+	runs        []*runResult // every round
 }
 
 // Ratio is a target's throughput over a baseline's, from the same run.
@@ -153,6 +154,7 @@ type runResult struct {
 	batches *BatchStats
 	stored  int
 	busy    float64
+	kernel  float64
 	other   float64
 	err     error
 }
@@ -213,7 +215,7 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) (*SuiteResult, error) {
 		res.Client = "net/http"
 	}
 	res.Notes = append(res.Notes, "server and load generator share this machine's CPUs (baselines and in-process targets run in this process); "+
-		"\"other\" is CPU used outside it (PostgreSQL, the kernel's I/O threads, other programs)")
+		"busy cores splits into this process, \"kernel\" (kernel threads and interrupts: disk I/O, loopback networking) and \"other\" (other processes: PostgreSQL, an external target, anything else running)")
 	for round := range cfg.Rounds {
 		for _, p := range plans {
 			if err := ctx.Err(); err != nil {
@@ -254,7 +256,8 @@ func (v *Variant) summarise(g Goal) *Variant {
 	slices.SortFunc(sorted, func(a, b *runResult) int { return cmp.Compare(a.load.Throughput(), b.load.Throughput()) })
 	r := sorted[len(sorted)/2]
 	l := r.load
-	v.Load, v.Batches, v.StoredRows, v.BusyCores, v.OtherCores = l, r.batches, r.stored, round2(r.busy), round2(r.other)
+	v.Load, v.Batches, v.StoredRows = l, r.batches, r.stored
+	v.BusyCores, v.KernelCores, v.OtherCores = round2(r.busy), round2(r.kernel), round2(r.other)
 	v.ReqPerS = round1(l.Throughput())
 	v.P50MS, v.P95MS, v.P99MS, v.MaxMS = ms(l.Latency.P50), ms(l.Latency.P95), ms(l.Latency.P99), ms(l.Latency.Max)
 	v.Created = l.Statuses[http.StatusCreated]
@@ -393,18 +396,15 @@ func waitIdle(ctx context.Context, limit time.Duration) (float64, error) {
 }
 
 func measure(ctx context.Context, lc LoadConfig) *runResult {
-	pid := os.Getpid()
-	m0, err0 := bench.ReadMachineCPU()
-	p0, err1 := bench.ReadProcCPU(pid)
+	c0, err0 := readCPUSplit()
 	t0 := time.Now()
 	l, err := Load(ctx, lc)
-	wall := time.Since(t0)
-	m1, err2 := bench.ReadMachineCPU()
-	p1, err3 := bench.ReadProcCPU(pid)
+	wall := time.Since(t0).Seconds()
+	c1, err1 := readCPUSplit()
 	r := &runResult{load: l, err: err}
-	if errors.Join(err0, err1, err2, err3) == nil && wall > 0 {
-		r.busy = (m1.Busy - m0.Busy).Seconds() / wall.Seconds()
-		r.other = max((m1.Busy-m0.Busy)-(p1-p0), 0).Seconds() / wall.Seconds()
+	if err0 == nil && err1 == nil && wall > 0 {
+		d := c1.sub(c0)
+		r.busy, r.kernel, r.other = d.busy.Seconds()/wall, d.kernel.Seconds()/wall, d.others().Seconds()/wall
 	}
 	return r
 }
@@ -428,14 +428,17 @@ func (r *SuiteResult) WriteText(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\treq/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\trows/commit\tmax batch\tbusy cores\tother\t")
+	fmt.Fprintln(tw, "variant\treq/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\trows/commit\tmax batch\tcommit ms\tbusy cores\tkernel\tother\t")
 	for _, v := range r.Variants {
-		batch, maxBatch := "-", "-"
+		batch, maxBatch, commit := "-", "-", "-"
 		if v.Batches != nil {
 			batch, maxBatch = fmt.Sprintf("%.1f", v.Batches.Mean()), fmt.Sprint(v.Batches.Max)
+			if c := v.Batches.MeanCommit(); c > 0 {
+				commit = fmt.Sprintf("%.2f", ms(c))
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%.2f\t%.2f\t\n", v.Name, v.ReqPerS, v.P50MS, v.P95MS, v.P99MS, v.MaxMS,
-			v.Errors, batch, maxBatch, v.BusyCores, v.OtherCores)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t\n", v.Name, v.ReqPerS, v.P50MS, v.P95MS, v.P99MS, v.MaxMS,
+			v.Errors, batch, maxBatch, commit, v.BusyCores, v.KernelCores, v.OtherCores)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -484,12 +487,16 @@ func (r *SuiteResult) WriteText(w io.Writer) error {
 				parts = append(parts, fmt.Sprintf("%s: %d", BucketLabel(i), n))
 			}
 		}
-		fmt.Fprintf(w, "%s commits by rows: %s\n", v.Name, strings.Join(parts, ", "))
+		busy := ""
+		if v.Load != nil && v.Load.Elapsed > 0 {
+			busy = fmt.Sprintf("; the writer spent %.0f%% of the run in commits", 100*v.Batches.CommitTime.Seconds()/v.Load.Elapsed.Seconds())
+		}
+		fmt.Fprintf(w, "%s commits by rows: %s%s\n", v.Name, strings.Join(parts, ", "), busy)
 	}
 	for _, v := range r.Variants {
-		// For SQLite everything but the kernel's I/O threads runs in this
+		// For SQLite everything but the kernel's share runs in this
 		// process; PostgreSQL and external targets use other processes.
-		if v.OtherCores > 0.3 && v.Dialect == SQLite && v.Kind != "external" {
+		if v.OtherCores > 0.2 && v.Dialect == SQLite && v.Kind != "external" {
 			fmt.Fprintf(w, "warning: %s: %.2f cores were busy outside this process during the run: another program competed with it, so its figures understate this machine\n",
 				v.Name, v.OtherCores)
 		}
