@@ -38,6 +38,8 @@ type Submission struct {
 	IP    string
 	// RequestID ties the audit entry to the request.
 	RequestID string
+
+	sealed []byte // Detail sealed by Submit before it queues
 }
 
 // AlertSpec is the alert a submission raises.
@@ -111,6 +113,13 @@ func (s *Store) stopIngest() {
 // its transaction has committed. ErrConflict: the code was already used;
 // ErrNotFound: the participant is gone or has no consent.
 func (s *Store) Submit(ctx context.Context, sub *Submission) (SubmitResult, error) {
+	// Sealing is per submission and needs no database: do it here, on the
+	// caller's goroutine, so the one writer spends its time on SQL.
+	sealed, err := s.keys.Seal(sub.Detail, detailAAD(sub.Participant.ID))
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	sub.sealed = sealed
 	in := s.ingestWriter()
 	req := ingestReq{ctx: ctx, sub: sub, done: make(chan ingestResult, 1)}
 	select {
@@ -220,11 +229,67 @@ func (s *Store) commitBatch(batch []ingestReq) ([]ingestResult, error) {
 			first[pid] = i
 			ids = append(ids, pid)
 		}
-		args := append([]any{nowMS}, ids...)
-		rows, err := tx.QueryContext(ctx, s.q(`UPDATE screening_participants SET state = 'submitted', submitted_at = ?, draft = NULL
-			WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`) AND state <> 'submitted' AND consent = 'given' RETURNING id`), args...)
+		// Consent is read, not written: the rows the pupils' pages read
+		// stay untouched on a screening day.
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT id, code_hash FROM screening_participants WHERE consent = 'given' AND id IN (`+
+			strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)`), ids...)
 		if err != nil {
 			return fmt.Errorf("store: claim codes: %w", err)
+		}
+		consented := map[int64]bool{}
+		hashes := map[int64][]byte{}
+		for rows.Next() {
+			var id int64
+			var hash []byte
+			if err := rows.Scan(&id, &hash); err != nil {
+				rows.Close()
+				return err
+			}
+			consented[id] = true
+			hashes[id] = hash
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var ok []int // indexes of requests that may be written
+		for pid, i := range first {
+			ch := batch[i].sub.Participant.codeHash
+			switch {
+			case !consented[pid]:
+				results[i].err = ErrNoConsent
+			case ch != nil && string(ch) != string(hashes[pid]):
+				results[i].err = ErrNotFound // the code was reissued
+			default:
+				ok = append(ok, i)
+			}
+		}
+		if len(ok) == 0 {
+			return nil
+		}
+		// 2. The submissions. The participant id is the key: a code used
+		// before (or twice in this batch) does not insert, and only the
+		// rows inserted count as claimed.
+		const subCols = 14
+		vals := make([]any, 0, len(ok)*subCols)
+		for _, i := range ok {
+			sub := batch[i].sub
+			p := &sub.Participant
+			sealed := sub.sealed
+			if sealed == nil {
+				var err error
+				if sealed, err = s.keys.Seal(sub.Detail, detailAAD(p.ID)); err != nil {
+					return err
+				}
+			}
+			vals = append(vals, p.ID, p.Campaign.ID, p.StudentID, p.DistrictID, p.SchoolID, p.ClassID, p.Grade, sealed,
+				sub.Tier, b2i(sub.Critical), strings.Join(sub.Flags, ","), strings.Join(sub.Reasons, ","), sub.Duration.Milliseconds(), nowMS)
+		}
+		rows, err = tx.QueryContext(ctx, s.q(`INSERT INTO screening_submissions (participant_id, campaign_id, student_id, district_id,
+			school_id, class_id, grade, detail, tier, critical, flags, reasons, duration_ms, submitted_at) VALUES `+placeholders(len(ok), subCols)+`
+			ON CONFLICT (participant_id) DO NOTHING RETURNING participant_id`), vals...)
+		if err != nil {
+			return fmt.Errorf("store: insert submissions: %w", mapErr(err))
 		}
 		claimed := map[int64]bool{}
 		for rows.Next() {
@@ -239,33 +304,17 @@ func (s *Store) commitBatch(batch []ingestReq) ([]ingestResult, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		var ok []int // indexes of accepted requests
-		for pid, i := range first {
-			if claimed[pid] {
-				ok = append(ok, i)
+		kept := ok[:0]
+		for _, i := range ok {
+			if claimed[batch[i].sub.Participant.ID] {
+				kept = append(kept, i)
 			} else {
 				results[i].err = ErrConflict
 			}
 		}
+		ok = kept
 		if len(ok) == 0 {
 			return nil
-		}
-		// 2. The submissions.
-		const subCols = 14
-		vals := make([]any, 0, len(ok)*subCols)
-		for _, i := range ok {
-			sub := batch[i].sub
-			p := &sub.Participant
-			sealed, err := s.keys.Seal(sub.Detail, detailAAD(p.ID))
-			if err != nil {
-				return err
-			}
-			vals = append(vals, p.ID, p.Campaign.ID, p.StudentID, p.DistrictID, p.SchoolID, p.ClassID, p.Grade, sealed,
-				sub.Tier, b2i(sub.Critical), strings.Join(sub.Flags, ","), strings.Join(sub.Reasons, ","), sub.Duration.Milliseconds(), nowMS)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO screening_submissions (participant_id, campaign_id, student_id, district_id,
-			school_id, class_id, grade, detail, tier, critical, flags, reasons, duration_ms, submitted_at) VALUES `+placeholders(len(ok), subCols)), vals...); err != nil {
-			return fmt.Errorf("store: insert submissions: %w", mapErr(err))
 		}
 		// 3. Alerts, their first event and their notifications.
 		var alerting []int
@@ -317,6 +366,11 @@ func (s *Store) commitBatch(batch []ingestReq) ([]ingestResult, error) {
 		return nil, err
 	}
 	s.screenCache.drop()
+	done := make([]int64, 0, len(batch))
+	for _, r := range batch {
+		done = append(done, r.sub.Participant.ID)
+	}
+	s.parts.forget(done...)
 	return results, nil
 }
 
@@ -427,4 +481,16 @@ func (s *Store) SubmitMany(ctx context.Context, subs []*Submission) ([]SubmitRes
 		}
 	}
 	return res, errs, nil
+}
+
+// ClearSubmittedDrafts drops the sealed drafts of participants who have
+// submitted: the submission holds the answers, and the screening-day
+// commit does not touch participant rows. Returns how many were cleared.
+func (s *Store) ClearSubmittedDrafts(ctx context.Context) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE screening_participants SET draft = NULL
+		WHERE draft IS NOT NULL AND EXISTS (SELECT 1 FROM screening_submissions x WHERE x.participant_id = screening_participants.id)`)
+	if err != nil {
+		return 0, fmt.Errorf("store: clear drafts: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -111,6 +111,13 @@ func (in *CampaignInput) Validate(known func(code string) bool) error {
 	return v.Err()
 }
 
+// partState is a participant's state: 'submitted' comes from the
+// submission itself (the screening-day commit writes no participant row,
+// which keeps it to sequential pages), 'open'/'started' from the row.
+func partState(alias string) string {
+	return "CASE WHEN EXISTS (SELECT 1 FROM screening_submissions x WHERE x.participant_id = " + alias + ".id) THEN 'submitted' ELSE " + alias + ".state END"
+}
+
 const campaignCols = `c.id, c.name, COALESCE(c.district_id, 0), COALESCE(c.school_id, 0), c.school_year, c.semester,
 	c.instruments, c.opens_at, c.closes_at, c.status, c.created_at`
 
@@ -342,6 +349,7 @@ func (s *Store) CloseCampaign(ctx context.Context, a Actor, sc authz.Scope, id i
 			return err
 		}
 		defer s.screenCache.drop()
+		defer s.parts.forgetAll()
 		return s.appendAudit(ctx, tx, a.entry(audit.ActCampaignClose, "campaign", id, 0, 0))
 	})
 }
@@ -413,6 +421,9 @@ type Participant struct {
 	Draft       map[string][]int
 	StartedAt   time.Time
 	SubmittedAt time.Time
+	// codeHash is the hash of the code it was found by: the writer checks
+	// it is still the participant's (a reissued code stops at once).
+	codeHash []byte
 }
 
 // ParticipantByCode finds the participant a one-time code belongs to, or
@@ -426,7 +437,7 @@ func (s *Store) ParticipantByCode(ctx context.Context, code string) (Participant
 	var draft []byte
 	var started, submitted int64
 	row := s.readRow(ctx, s.q(`SELECT p.id, p.student_id, p.district_id, p.school_id, p.class_id, p.grade, p.age, p.consent,
-		p.state, p.draft, p.started_at, p.submitted_at, `+campaignCols+`
+		`+partState("p")+`, p.draft, p.started_at, COALESCE((SELECT x.submitted_at FROM screening_submissions x WHERE x.participant_id = p.id), 0), `+campaignCols+`
 		FROM screening_participants p JOIN screening_campaigns c ON c.id = p.campaign_id WHERE p.code_hash = ?`), s.codeHash(code))
 	dest := []any{&p.ID, &p.StudentID, &p.DistrictID, &p.SchoolID, &p.ClassID, &p.Grade, &p.Age, &p.Consent, &p.State, &draft, &started, &submitted}
 	var c Campaign
@@ -440,6 +451,7 @@ func (s *Store) ParticipantByCode(ctx context.Context, code string) (Participant
 	c.OpensAt, c.ClosesAt, c.CreatedAt = fromMS(opens), fromMS(closes), fromMS(created)
 	p.Campaign = c
 	p.StartedAt, p.SubmittedAt = fromMS(started), fromMS(submitted)
+	p.codeHash = s.codeHash(code)
 	if len(draft) > 0 {
 		plain, err := s.keys.Open(draft, draftAAD(p.ID))
 		if err != nil {
@@ -470,7 +482,7 @@ func (s *Store) SaveDraft(ctx context.Context, a Actor, p Participant, answers m
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE screening_participants SET draft = ?, state = 'started',
 			started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END
-			WHERE id = ? AND state <> 'submitted' AND consent = 'given'`), sealed, now, p.ID)
+			WHERE id = ? AND consent = 'given' AND NOT EXISTS (SELECT 1 FROM screening_submissions x WHERE x.participant_id = screening_participants.id)`), sealed, now, p.ID)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -514,7 +526,7 @@ func (s *Store) SetConsent(ctx context.Context, a Actor, sc authz.Scope, campaig
 		for _, c := range in {
 			var old, state string
 			var classID, schoolID, districtID int64
-			err := tx.QueryRowContext(ctx, s.q(`SELECT consent, state, class_id, school_id, district_id FROM screening_participants
+			err := tx.QueryRowContext(ctx, s.q(`SELECT consent, `+partState("screening_participants")+`, class_id, school_id, district_id FROM screening_participants
 				WHERE id = ? AND campaign_id = ? AND `+scopePred(sc, "district_id", "school_id", "class_id")), c.ParticipantID, campaignID).
 				Scan(&old, &state, &classID, &schoolID, &districtID)
 			if err != nil {
@@ -538,6 +550,7 @@ func (s *Store) SetConsent(ctx context.Context, a Actor, sc authz.Scope, campaig
 			}
 			d.given += b2i(c.Status == ConsentGiven) - b2i(old == ConsentGiven)
 			d.refused += b2i(c.Status == ConsentRefused) - b2i(old == ConsentRefused)
+			s.parts.forget(c.ParticipantID)
 			e := a.entry(audit.ActConsent, "participant", c.ParticipantID, schoolID, districtID)
 			e.Detail = "status=" + c.Status + " method=" + method
 			entries = append(entries, e)
@@ -563,7 +576,7 @@ func (s *Store) ReissueCode(ctx context.Context, a Actor, sc authz.Scope, partic
 		var campaignID, studentID, schoolID, districtID int64
 		var gen int
 		var state string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT campaign_id, student_id, school_id, district_id, code_gen, state FROM screening_participants
+		err := tx.QueryRowContext(ctx, s.q(`SELECT campaign_id, student_id, school_id, district_id, code_gen, `+partState("screening_participants")+` FROM screening_participants
 			WHERE id = ? AND `+scopePred(sc, "district_id", "school_id", "class_id")), participantID).
 			Scan(&campaignID, &studentID, &schoolID, &districtID, &gen, &state)
 		if err != nil {
@@ -577,6 +590,7 @@ func (s *Store) ReissueCode(ctx context.Context, a Actor, sc authz.Scope, partic
 			gen+1, s.codeHash(code), participantID); err != nil {
 			return mapErr(err)
 		}
+		s.parts.forget(participantID)
 		return s.appendAudit(ctx, tx, a.entry(audit.ActCodeReissue, "participant", participantID, schoolID, districtID))
 	})
 	return code, err
@@ -600,7 +614,7 @@ type RosterEntry struct {
 // codes set it also derives each one-time code (for the printable sheet,
 // an audited action).
 func (s *Store) CampaignClassRoster(ctx context.Context, a Actor, sc authz.Scope, campaignID, classID int64, codes bool) ([]RosterEntry, error) {
-	rows, err := s.readRows(ctx, s.q(`SELECT p.id, p.student_id, st.name, st.student_no, p.consent, p.consent_method, p.state, p.code_gen
+	rows, err := s.readRows(ctx, s.q(`SELECT p.id, p.student_id, st.name, st.student_no, p.consent, p.consent_method, `+partState("p")+`, p.code_gen
 		FROM screening_participants p JOIN students st ON st.id = p.student_id
 		WHERE p.campaign_id = ? AND p.class_id = ? AND `+scopePred(sc, "p.district_id", "p.school_id", "p.class_id")+` ORDER BY st.student_no, p.id`),
 		campaignID, classID)
@@ -683,7 +697,7 @@ func (s *Store) BulkConsent(ctx context.Context, a Actor, campaignID int64, stat
 		for start := 0; start < len(ids); start += 1000 {
 			chunk := ids[start:min(start+1000, len(ids))]
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE screening_participants SET consent = ?, consent_method = ?, consent_by = ?, consent_at = ?
-				WHERE campaign_id = ? AND state <> 'submitted' AND id IN (`+int64List(chunk)+`)`), status, method, a.UserID, now, campaignID); err != nil {
+				WHERE campaign_id = ? AND id IN (`+int64List(chunk)+`) AND NOT EXISTS (SELECT 1 FROM screening_submissions x WHERE x.participant_id = screening_participants.id)`), status, method, a.UserID, now, campaignID); err != nil {
 				return fmt.Errorf("store: bulk consent: %w", err)
 			}
 		}
@@ -718,6 +732,7 @@ func (s *Store) BulkConsent(ctx context.Context, a Actor, campaignID int64, stat
 			}
 		}
 		defer s.screenCache.drop()
+		s.parts.forget(ids...)
 		e := a.entry(audit.ActConsent, "campaign", campaignID, 0, 0)
 		e.Detail = fmt.Sprintf("bulk status=%s pupils=%d", status, len(ids))
 		return s.appendAudit(ctx, tx, e)
@@ -727,7 +742,7 @@ func (s *Store) BulkConsent(ctx context.Context, a Actor, campaignID int64, stat
 // CampaignParticipants lists a campaign's participants (ids only, for the
 // demo city's history and the tests).
 func (s *Store) CampaignParticipants(ctx context.Context, campaignID int64) ([]Participant, error) {
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT id, student_id, district_id, school_id, class_id, grade, age, consent, state
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT id, student_id, district_id, school_id, class_id, grade, age, consent, `+partState("screening_participants")+`
 		FROM screening_participants WHERE campaign_id = ? ORDER BY id`), campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("store: participants: %w", err)

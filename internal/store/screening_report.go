@@ -413,7 +413,7 @@ func (s *Store) ScreeningResults(ctx context.Context, a Actor, sc authz.Scope, c
 	if f.WithDetail {
 		detail = "sub.detail"
 	}
-	rows, err := s.readRows(ctx, s.q(`SELECT p.id, p.student_id, st.name, p.class_id, p.school_id, p.district_id, cl.name, p.consent, p.state,
+	rows, err := s.readRows(ctx, s.q(`SELECT p.id, p.student_id, st.name, p.class_id, p.school_id, p.district_id, cl.name, p.consent, CASE WHEN sub.participant_id IS NULL THEN p.state ELSE 'submitted' END,
 		COALESCE(sub.tier, -1), COALESCE(sub.critical, 0), COALESCE(sub.flags, ''), COALESCE(sub.reasons, ''), COALESCE(sub.submitted_at, 0), `+detail+`
 		FROM screening_participants p JOIN students st ON st.id = p.student_id JOIN classes cl ON cl.id = p.class_id
 		LEFT JOIN screening_submissions sub ON sub.participant_id = p.id
@@ -471,7 +471,7 @@ func (s *Store) SubmissionDetail(ctx context.Context, a Actor, sc authz.Scope, p
 	var flags, reasons string
 	var at int64
 	var sealed []byte
-	err := s.readRow(ctx, s.q(`SELECT p.id, p.student_id, st.name, p.class_id, cl.name, p.consent, p.state, sub.tier, sub.critical,
+	err := s.readRow(ctx, s.q(`SELECT p.id, p.student_id, st.name, p.class_id, cl.name, p.consent, 'submitted', sub.tier, sub.critical,
 		sub.flags, sub.reasons, sub.submitted_at, sub.detail, p.school_id, p.district_id
 		FROM screening_participants p JOIN students st ON st.id = p.student_id JOIN classes cl ON cl.id = p.class_id
 		JOIN screening_submissions sub ON sub.participant_id = p.id
@@ -508,7 +508,7 @@ type StudentScreening struct {
 
 // StudentScreenings lists a pupil's campaigns in scope, newest first.
 func (s *Store) StudentScreenings(ctx context.Context, sc authz.Scope, studentID int64) ([]StudentScreening, error) {
-	rows, err := s.readRows(ctx, s.q(`SELECT c.id, c.name, p.id, p.consent, p.state, COALESCE(sub.tier, -1), COALESCE(sub.critical, 0), COALESCE(sub.submitted_at, 0)
+	rows, err := s.readRows(ctx, s.q(`SELECT c.id, c.name, p.id, p.consent, CASE WHEN sub.participant_id IS NULL THEN p.state ELSE 'submitted' END, COALESCE(sub.tier, -1), COALESCE(sub.critical, 0), COALESCE(sub.submitted_at, 0)
 		FROM screening_participants p JOIN screening_campaigns c ON c.id = p.campaign_id
 		LEFT JOIN screening_submissions sub ON sub.participant_id = p.id
 		WHERE p.student_id = ? AND `+scopePred(sc, "p.district_id", "p.school_id", "p.class_id")+` ORDER BY c.opens_at DESC`), studentID)

@@ -60,6 +60,8 @@ type Store struct {
 	stmts    stmtCache
 
 	screenCache screeningCache
+	parts       partCache
+	codeIx      codeIndex
 	agesMu      sync.Mutex
 	ages        map[string]agesEntry
 	ingestOnce  sync.Once
@@ -67,6 +69,10 @@ type Store struct {
 	// channels are the notification channels besides the in-app inbox
 	// ("webhook", "sms") that alerts queue messages for.
 	channels []string
+
+	// SQLite: the background checkpointer's connection.
+	ckpt               *sql.DB
+	ckptStop, ckptDone chan struct{}
 }
 
 // Open connects, migrates and checks the database.
@@ -116,8 +122,13 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	// busy_timeout comes first so every later pragma already waits instead
 	// of failing; synchronous=FULL makes an acknowledged commit survive
 	// power loss; secure_delete overwrites freed pages.
+	// The writer never checkpoints (wal_autocheckpoint=0): a checkpoint
+	// copies pages into the database file and fsyncs it, and on the writer
+	// it would stall every request queued behind it. A separate connection
+	// checkpoints in the background instead (see checkpointer).
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=trusted_schema(0)"
+		"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=trusted_schema(0)&_pragma=wal_autocheckpoint(0)" +
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
 	dsn := "file:" + cfg.SQLitePath + "?" + pragmas + "&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -149,7 +160,11 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	if n <= 0 {
 		n = 4
 	}
-	r, err := sql.Open("sqlite", "file:"+cfg.SQLitePath+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(1)&_pragma=trusted_schema(0)")
+	// Readers map the file (mmap_size) rather than read it page by page:
+	// a screening day's code lookups otherwise spend most of their time in
+	// pread system calls.
+	r, err := sql.Open("sqlite", "file:"+cfg.SQLitePath+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(1)&_pragma=trusted_schema(0)"+
+		"&_pragma=cache_size(-16384)&_pragma=mmap_size(268435456)")
 	if err != nil {
 		w.Close()
 		return fmt.Errorf("store: open sqlite reader: %w", err)
@@ -157,8 +172,48 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.write, s.read = w, r
+	ck, err := sql.Open("sqlite", "file:"+cfg.SQLitePath+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=trusted_schema(0)")
+	if err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("store: open sqlite checkpointer: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	s.ckpt = ck
+	s.ckptStop = make(chan struct{})
+	s.ckptDone = make(chan struct{})
+	go s.checkpointer()
 	return nil
 }
+
+// checkpointer copies the WAL into the database file in the background,
+// every CheckpointInterval, without blocking the writer (PASSIVE); when
+// the WAL has grown past a few hundred megabytes (a checkpoint that could
+// not finish because readers held old pages) it waits for a full one.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
+	t := time.NewTicker(CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ckptStop:
+			s.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			return
+		case <-t.C:
+			var busy, logPages, done int
+			if err := s.ckpt.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &done); err != nil {
+				s.log.Warn("wal checkpoint failed", "err", err)
+				continue
+			}
+			if logPages > 100000 && done < logPages {
+				s.ckpt.Exec("PRAGMA wal_checkpoint(RESTART)")
+			}
+		}
+	}
+}
+
+// CheckpointInterval is how often the SQLite WAL is checkpointed.
+const CheckpointInterval = time.Second
 
 // checkSQLitePragmas refuses to run when the durability settings did not
 // take, rather than silently running with weaker guarantees.
@@ -204,6 +259,12 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 func (s *Store) Close() error {
 	s.stopIngest()
 	s.stmts.close()
+	if s.ckpt != nil {
+		close(s.ckptStop)
+		<-s.ckptDone
+		s.ckpt.Close()
+		s.ckpt = nil
+	}
 	var errs []error
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())

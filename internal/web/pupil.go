@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,12 +46,18 @@ const codeFailuresPerMinute = 30
 // participantFor resolves a typed code to a participant who may answer
 // now, counting failures per client address.
 func (s *Server) participantFor(r *http.Request, code string) (store.Participant, error) {
+	return s.participantBy(r, code, s.store.ParticipantByCode)
+}
+
+// participantBy resolves a code with lookup (the pages read drafts; the
+// submission API uses the store's in-memory lookup).
+func (s *Server) participantBy(r *http.Request, code string, lookup func(context.Context, string) (store.Participant, error)) (store.Participant, error) {
 	ip := clientIP(r)
 	now := s.now()
 	if s.codeLimiter.Exhausted(ip, now) {
 		return store.Participant{}, &tooMany{retryAfter: 60}
 	}
-	p, err := s.store.ParticipantByCode(r.Context(), code)
+	p, err := lookup(r.Context(), code)
 	if errors.Is(err, store.ErrNotFound) {
 		s.codeLimiter.Allow(ip, now)
 		return p, errCodeUnknown
@@ -266,7 +273,10 @@ func (s *Server) pupilSubmit(w http.ResponseWriter, r *http.Request, c *reqCtx, 
 	}
 	dur := s.now().Sub(p.StartedAt)
 	if _, err := s.submit(r, c, p, ins, answers, dur); err != nil {
-		if errors.Is(err, store.ErrConflict) {
+		switch {
+		case errors.Is(err, store.ErrNoConsent):
+			return s.pupilError(w, c, errNoConsent)
+		case errors.Is(err, store.ErrConflict):
 			return s.pupilError(w, c, errCodeUsed)
 		}
 		return err
@@ -362,7 +372,10 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request, c *reqCtx) er
 		dur = s.now().Sub(p.StartedAt)
 	}
 	if _, err := s.submit(r, c, p, ins, answers, dur); err != nil {
-		if errors.Is(err, store.ErrConflict) {
+		switch {
+		case errors.Is(err, store.ErrNoConsent):
+			return errNoConsent
+		case errors.Is(err, store.ErrConflict):
 			return errCodeUsed
 		}
 		return err
@@ -388,7 +401,7 @@ func (s *Server) checkSubmission(r *http.Request, in *submissionJSON) ([]*screen
 	if err := v.Err(); err != nil {
 		return nil, nil, store.Participant{}, err
 	}
-	p, err := s.participantFor(r, in.Code)
+	p, err := s.participantBy(r, in.Code, s.store.ParticipantForSubmit)
 	if err != nil {
 		return nil, nil, p, err
 	}

@@ -49,6 +49,11 @@ func (e *Escalator) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("worker: escalate: %w", err)
 	}
+	// Housekeeping on the same beat: drafts of pupils who have submitted
+	// are dropped (the submission holds the answers).
+	if _, err := e.Store.ClearSubmittedDrafts(ctx); err != nil {
+		return n, fmt.Errorf("worker: clear drafts: %w", err)
+	}
 	return n, nil
 }
 

@@ -49,7 +49,7 @@ CREATE INDEX screening_participants_student ON screening_participants (student_i
 -- One submission per participant (the participant's id is its key). The
 -- answers and scores are sealed (D4); tier, critical and flags are D3.
 CREATE TABLE screening_submissions (
-	participant_id BIGINT PRIMARY KEY REFERENCES screening_participants (id),
+	participant_id {{KEYREF}} REFERENCES screening_participants (id),
 	campaign_id    BIGINT NOT NULL REFERENCES screening_campaigns (id),
 	student_id     BIGINT NOT NULL REFERENCES students (id),
 	district_id    BIGINT NOT NULL,
