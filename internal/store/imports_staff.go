@@ -199,6 +199,9 @@ func (s *Store) CommitStaffImport(ctx context.Context, a Actor, sc authz.Scope, 
 				progress(i)
 			}
 		}
+		if err := s.bumpTraining(ctx, tx); err != nil {
+			return err
+		}
 		return s.closeImport(ctx, tx, a, importID, schoolID, "staff", plan.ImportCounts)
 	})
 	if errors.Is(err, errImportHasProblems) {

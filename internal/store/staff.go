@@ -168,6 +168,9 @@ func (s *Store) CreateStaff(ctx context.Context, a Actor, sc authz.Scope, in Sta
 		if err := s.setPosts(ctx, tx, id, in.SchoolID, districtID, in.Posts); err != nil {
 			return err
 		}
+		if err := s.bumpTraining(ctx, tx); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActStaffCreate, "staff", id, in.SchoolID, districtID))
 	})
 	return id, err
@@ -189,6 +192,9 @@ func (s *Store) UpdateStaff(ctx context.Context, a Actor, sc authz.Scope, id int
 			return mapErr(err)
 		}
 		if err := s.setPosts(ctx, tx, id, cur.SchoolID, cur.DistrictID, in.Posts); err != nil {
+			return err
+		}
+		if err := s.bumpTraining(ctx, tx); err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActStaffUpdate, "staff", id, cur.SchoolID, cur.DistrictID))

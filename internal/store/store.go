@@ -61,6 +61,7 @@ type Store struct {
 
 	screenCache screeningCache
 	parts       partCache
+	progress    progressCache
 	codeIx      codeIndex
 	agesMu      sync.Mutex
 	ages        map[string]agesEntry

@@ -532,3 +532,111 @@ func (s *Store) ListCertificates(ctx context.Context, sc authz.Scope, schoolID i
 	}
 	return s.certificatesWhere(ctx, where, args...)
 }
+
+// AttendanceRecord is one attendance row of a generated history.
+type AttendanceRecord struct {
+	Session    int // index into the history's sessions
+	StaffID    int64
+	SchoolID   int64
+	DistrictID int64
+	Passed     bool
+	Hours      float64
+}
+
+// TrainingHistory is a generated history of training (the demo city):
+// courses, their sessions (CourseID is an index into Courses), attendance
+// and certificates (confirmed unless Status says otherwise).
+type TrainingHistory struct {
+	Courses      []Course
+	Sessions     []TrainingSession
+	Attendance   []AttendanceRecord
+	Certificates []Certificate
+}
+
+// LoadTrainingHistory writes a generated history into empty training
+// tables in multi-row statements, with one audit entry for the load. It is
+// for the demo city; everyday records go through the validated methods.
+func (s *Store) LoadTrainingHistory(ctx context.Context, h TrainingHistory) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM courses").Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: training history already loaded", ErrConflict)
+		}
+		now := msNow(s)
+		insert := func(table, cols string, ncols int, rows int, row func(i int) []any) error {
+			per := maxParams / ncols
+			for start := 0; start < rows; start += per {
+				end := min(start+per, rows)
+				args := make([]any, 0, (end-start)*ncols)
+				for i := start; i < end; i++ {
+					args = append(args, row(i)...)
+				}
+				if _, err := tx.ExecContext(ctx, s.q("INSERT INTO "+table+" ("+cols+") VALUES "+placeholders(end-start, ncols)), args...); err != nil {
+					return fmt.Errorf("store: load %s: %w", table, err)
+				}
+			}
+			return nil
+		}
+		err := insert("courses", "id, title, level, topic, hours, mode, assessment, created_by, created_at", 9, len(h.Courses), func(i int) []any {
+			c := h.Courses[i]
+			return []any{i + 1, c.Title, c.Level, c.Topic, c.Hours, c.Mode, c.Assessment, 0, now}
+		})
+		if err != nil {
+			return err
+		}
+		err = insert("training_sessions", "id, course_id, district_id, school_id, starts_on, ends_on, place, provider, trainer, created_by, created_at", 11,
+			len(h.Sessions), func(i int) []any {
+				x := h.Sessions[i]
+				var d, sc any
+				if x.DistrictID != 0 {
+					d = x.DistrictID
+				}
+				if x.SchoolID != 0 {
+					sc = x.SchoolID
+				}
+				return []any{i + 1, x.CourseID + 1, d, sc, x.StartsOn, x.EndsOn, x.Place, x.Provider, x.Trainer, 0, now}
+			})
+		if err != nil {
+			return err
+		}
+		years := make([]int, len(h.Sessions))
+		for i, x := range h.Sessions {
+			end, _ := time.Parse(dateLayout, x.EndsOn)
+			years[i] = model.SchoolYearOf(end)
+		}
+		err = insert("attendance", "session_id, staff_id, school_id, district_id, school_year, passed, hours, recorded_by, recorded_at", 9,
+			len(h.Attendance), func(i int) []any {
+				x := h.Attendance[i]
+				return []any{x.Session + 1, x.StaffID, x.SchoolID, x.DistrictID, years[x.Session], b2i(x.Passed), x.Hours, 0, now}
+			})
+		if err != nil {
+			return err
+		}
+		err = insert("certificates", "staff_id, school_id, district_id, kind, number, issuer, issued_on, status, submitted_by, submitted_at, confirmed_by, confirmed_at", 12,
+			len(h.Certificates), func(i int) []any {
+				c := h.Certificates[i]
+				status := c.Status
+				if status == "" {
+					status = "confirmed"
+				}
+				return []any{c.StaffID, 0, 0, c.Kind, c.Number, c.Issuer, c.IssuedOn, status, 0, now, 0, now}
+			})
+		if err != nil {
+			return err
+		}
+		// Certificates take their holder's school and district.
+		if _, err := tx.ExecContext(ctx, `UPDATE certificates SET school_id = (SELECT school_id FROM staff WHERE staff.id = certificates.staff_id),
+			district_id = (SELECT district_id FROM staff WHERE staff.id = certificates.staff_id)`); err != nil {
+			return err
+		}
+		if err := s.bumpTraining(ctx, tx); err != nil {
+			return err
+		}
+		e := SystemActor.entry("training.history_loaded", "database", 0, 0, 0)
+		e.Detail = fmt.Sprintf("courses=%d sessions=%d attendance=%d certificates=%d", len(h.Courses), len(h.Sessions), len(h.Attendance), len(h.Certificates))
+		return s.appendAudit(ctx, tx, e)
+	})
+}
