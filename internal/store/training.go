@@ -632,6 +632,13 @@ func (s *Store) LoadTrainingHistory(ctx context.Context, h TrainingHistory) erro
 			district_id = (SELECT district_id FROM staff WHERE staff.id = certificates.staff_id)`); err != nil {
 			return err
 		}
+		if s.dialect.name() == "postgres" {
+			for _, t := range []string{"courses", "training_sessions"} {
+				if _, err := tx.ExecContext(ctx, fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)", t, t)); err != nil {
+					return err
+				}
+			}
+		}
 		if err := s.bumpTraining(ctx, tx); err != nil {
 			return err
 		}
