@@ -25,6 +25,7 @@ import (
 	"huhang/internal/authz"
 	"huhang/internal/config"
 	"huhang/internal/privacy"
+	"huhang/internal/programme"
 	"huhang/internal/screening"
 	"huhang/internal/seed"
 	"huhang/internal/store"
@@ -280,8 +281,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		channels = append(channels, worker.SMS{Gateway: worker.LogSMS{Logger: log}})
 	}
 	st.SetNotifyChannels(worker.ChannelNames(channels))
+	// The plan's targets ship as data; a new database gets the 2021–2025
+	// plan, and a bureau adds the next one in the UI.
+	if n, err := st.EnsureTargets(ctx, programme.Plan2021()); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("plan targets added", "count", n)
+	}
 	stopWorkers := worker.Start(ctx, &worker.Escalator{Store: st, Policy: policy, Logger: log},
-		&worker.Dispatcher{Store: st, Channels: channels, Logger: log})
+		&worker.Dispatcher{Store: st, Channels: channels, Logger: log}, &worker.Snapshotter{Store: st, Logger: log})
 	defer stopWorkers()
 	hs := &http.Server{Addr: c.Addr, Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,

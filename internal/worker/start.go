@@ -5,11 +5,12 @@ import (
 	"sync"
 )
 
-// Start runs the escalator and the dispatcher (either may be nil) in their
+// Start runs the escalator and the dispatcher (either may be nil), and any
+// further jobs (the target snapshotter), in their
 // own goroutines until ctx is done or stop is called. stop cancels them and
 // returns once both have finished their current round; it is safe to call
 // more than once.
-func Start(ctx context.Context, e *Escalator, d *Dispatcher) (stop func()) {
+func Start(ctx context.Context, e *Escalator, d *Dispatcher, more ...interface{ Run(context.Context) }) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if e != nil {
@@ -17,6 +18,9 @@ func Start(ctx context.Context, e *Escalator, d *Dispatcher) (stop func()) {
 	}
 	if d != nil {
 		wg.Go(func() { d.Run(ctx) })
+	}
+	for _, m := range more {
+		wg.Go(func() { m.Run(ctx) })
 	}
 	return func() {
 		cancel()
