@@ -2,11 +2,15 @@ package app
 
 import (
 	"context"
+	crand "crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,6 +61,31 @@ func startHuhangIngest(ctx context.Context, opts HuhangTargetOptions) (*ingestbe
 	log := slog.New(slog.NewJSONHandler(logFile, nil))
 	c := &config.Config{DataDir: dir, DatabaseURL: opts.DatabaseURL, Crypto: "aes"}
 	if opts.DatabaseURL != "" {
+		// A schema of its own, dropped at the end: the database may hold
+		// other data.
+		u, err := url.Parse(opts.DatabaseURL)
+		if err != nil {
+			return fail(err)
+		}
+		var b [6]byte
+		crand.Read(b[:])
+		schema := "huhang_ingest_" + hex.EncodeToString(b[:])
+		admin, err := sql.Open("pgx", opts.DatabaseURL)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			admin.Close()
+			return fail(err)
+		}
+		cleanup = append(cleanup, func() {
+			admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			admin.Close()
+		})
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		c.DatabaseURL = u.String()
 		c.KeyFile = filepath.Join(dir, "huhang.key")
 	}
 	st, err := openStore(ctx, c, log)
