@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,10 +133,13 @@ const (
 	// Screening is a campaign's dashboard: completion and tiers of the
 	// caller's whole scope, and of each district for the city.
 	Screening Kind = "screening"
+	// Plan is the plan targets' dashboard: the caller's node, then each
+	// district (city) and a sample of schools.
+	Plan Kind = "plan"
 )
 
 // Kinds lists the page kinds in drill-down order.
-var Kinds = []Kind{District, School, Class, Screening}
+var Kinds = []Kind{District, School, Class, Screening, Plan}
 
 // Paths are the page paths of each kind one account may open.
 type Paths map[Kind][]string
@@ -220,6 +224,24 @@ func Discover(ctx context.Context, c *http.Client, baseURL string, s Session, o 
 			}
 		}
 	}
+	// Plan dashboards, for accounts that read staff training (D6).
+	if resp, err := get(ctx, c, baseURL, s, "/plan"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			out[Plan] = append(out[Plan], "/plan")
+			for _, d := range ds.Items {
+				if len(ds.Items) > 1 {
+					out[Plan] = append(out[Plan], "/plan?district="+strconv.FormatInt(d.ID, 10))
+				}
+			}
+			for i, id := range schools {
+				if i >= 20 {
+					break
+				}
+				out[Plan] = append(out[Plan], "/plan?school="+strconv.FormatInt(id, 10))
+			}
+		}
+	}
 	if len(out[District])+len(out[School])+len(out[Class]) == 0 {
 		return nil, errors.New("bench: account " + s.Username + " may open no district, school or class page")
 	}
@@ -238,8 +260,8 @@ func ParseMix(s string) (map[Kind]int, error) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		kind := Kind(strings.TrimSpace(k))
-		if !ok || (kind != District && kind != School && kind != Class && kind != Screening) {
-			return nil, fmt.Errorf("bench: mix entry %q: want district=N, school=N, class=N or screening=N", part)
+		if !ok || !slices.Contains(Kinds, kind) {
+			return nil, fmt.Errorf("bench: mix entry %q: want district=N, school=N, class=N, screening=N or plan=N", part)
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
