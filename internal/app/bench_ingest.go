@@ -69,7 +69,7 @@ func benchIngestCmd(args []string, stdout, stderr io.Writer) error {
 		targetDialect = fs.String("target-dialect", "sqlite", "the database the --target server uses, for its ratios: sqlite, postgres or none")
 		stdClient     = fs.Bool("std-client", false, "send through net/http's client instead of the built-in HTTP/1.1 one (costs the server about half its CPU on 2 cores)")
 		tmpDir        = fs.String("tmp", "", "directory for the temporary SQLite files (default: the system's temporary directory); its disk's fsync cost is part of what is measured")
-		waitIdle      = fs.Duration("wait-idle", 0, "before each run, wait up to this long for the machine to be idle (a shared machine's other work would otherwise land in some variants only)")
+		waitIdle      = fs.Duration("wait-idle", 0, "before each load (once its server is up), wait up to this long for the machine to be idle: other programs' work, or a target's set-up still settling, would otherwise land in some variants only")
 		jsonOut       = fs.Bool("json", false, "print the report as JSON")
 		targetHeaders headerFlag
 	)

@@ -78,10 +78,12 @@ type SuiteConfig struct {
 	// StdClient loads through net/http's client (see LoadConfig).
 	StdClient bool
 	Goal      Goal
-	// WaitIdle, when positive, waits before each run, up to this long,
-	// until the machine has been idle (under IdleCores busy) for two
-	// seconds: on a shared machine, another program's burst would
-	// otherwise land in some variants' figures and not in others'.
+	// WaitIdle, when positive, waits before each load, once the server
+	// has started, up to this long until the machine has been idle (under
+	// IdleCores busy) for two seconds: on a shared machine another
+	// program's burst, or a target's own set-up still settling (a demo
+	// city just loaded, PostgreSQL's autovacuum), would otherwise land in
+	// some variants' figures and not in others'.
 	WaitIdle time.Duration
 	// Progress receives a line per run (may be nil).
 	Progress io.Writer
@@ -223,14 +225,6 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) (*SuiteResult, error) {
 			}
 			fmt.Fprintf(progress, "round %d/%d: %s, %d clients, %s warm-up + %s …", round+1, cfg.Rounds, p.v.Name,
 				cfg.Clients, cfg.Warmup, cfg.Duration)
-			runtime.GC()
-			if cfg.WaitIdle > 0 {
-				if busy, err := waitIdle(ctx, cfg.WaitIdle); err != nil {
-					return nil, err
-				} else if busy >= IdleCores {
-					fmt.Fprintf(progress, " (the machine stayed busy, %.2f cores, for %s: running anyway) …", busy, cfg.WaitIdle)
-				}
-			}
 			r := p.run(ctx)
 			if r.err != nil {
 				fmt.Fprintln(progress)
@@ -336,7 +330,7 @@ func runBaseline(ctx context.Context, cfg SuiteConfig, d Dialect, kind string) *
 		b.Close()
 		return fail(err)
 	}
-	r := measure(ctx, LoadConfig{URL: url, Clients: cfg.Clients, Warmup: cfg.Warmup, Duration: cfg.Duration,
+	r := measure(ctx, cfg, LoadConfig{URL: url, Clients: cfg.Clients, Warmup: cfg.Warmup, Duration: cfg.Duration,
 		Body: NewBodies(cfg.Seed).Body, StdClient: cfg.StdClient})
 	err = errors.Join(shutdown(), b.Close())
 	if r.err != nil {
@@ -365,7 +359,7 @@ func runTarget(ctx context.Context, cfg SuiteConfig, spec TargetSpec) *runResult
 	if body == nil {
 		body = NewBodies(cfg.Seed).Body
 	}
-	return measure(ctx, LoadConfig{URL: t.URL, Clients: cfg.Clients, Warmup: cfg.Warmup, Duration: cfg.Duration,
+	return measure(ctx, cfg, LoadConfig{URL: t.URL, Clients: cfg.Clients, Warmup: cfg.Warmup, Duration: cfg.Duration,
 		Body: body, Header: t.Header, Expect: t.Expect, StdClient: cfg.StdClient || strings.HasPrefix(t.URL, "https:")})
 }
 
@@ -395,7 +389,19 @@ func waitIdle(ctx context.Context, limit time.Duration) (float64, error) {
 	}
 }
 
-func measure(ctx context.Context, lc LoadConfig) *runResult {
+// measure runs one load, once the server is up (so a target's own
+// set-up, such as loading a demo city, has settled when WaitIdle is set).
+func measure(ctx context.Context, cfg SuiteConfig, lc LoadConfig) *runResult {
+	runtime.GC()
+	if cfg.WaitIdle > 0 {
+		busy, err := waitIdle(ctx, cfg.WaitIdle)
+		if err != nil {
+			return &runResult{err: err}
+		}
+		if busy >= IdleCores && cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, " (the machine stayed busy, %.2f cores, for %s: running anyway) …", busy, cfg.WaitIdle)
+		}
+	}
 	c0, err0 := readCPUSplit()
 	t0 := time.Now()
 	l, err := Load(ctx, lc)
