@@ -68,7 +68,7 @@ type DB struct {
 // (internal/store openSQLite): busy_timeout first, then WAL, and
 // synchronous=FULL so an acknowledged commit survives power loss.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-	"&_pragma=foreign_keys(1)&_txlock=immediate"
+	"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=trusted_schema(0)&_txlock=immediate"
 
 // OpenSQLite creates the database file path (which must not exist yet) with
 // the store's pragmas and the submissions table. The servers write through
