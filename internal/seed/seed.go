@@ -48,7 +48,7 @@ type Options struct {
 	// PasswordParams hashes the demo passwords (tests pass cheap ones).
 	PasswordParams *auth.Params
 	// SkipScreening leaves out the screening history (benchmarks that
-	// bring their own campaigns).
+	// bring their own campaigns); the training history is loaded either way.
 	SkipScreening bool
 }
 
@@ -78,15 +78,17 @@ func Load(ctx context.Context, st *store.Store, o Options) (demo.Summary, error)
 	if err := createAccounts(ctx, st, params); err != nil {
 		return sum, err
 	}
-	if o.SkipScreening {
-		return sum, nil
-	}
 	t, err := FindTargets(ctx, st)
 	if err != nil {
 		return sum, err
 	}
-	if err := loadScreening(ctx, st, o.Seed, t); err != nil {
-		return sum, fmt.Errorf("demo screening: %w", err)
+	if !o.SkipScreening {
+		if err := loadScreening(ctx, st, o.Seed, t); err != nil {
+			return sum, fmt.Errorf("demo screening: %w", err)
+		}
+	}
+	if err := loadTraining(ctx, st, o.Seed, t); err != nil {
+		return sum, fmt.Errorf("demo training: %w", err)
 	}
 	return sum, nil
 }
