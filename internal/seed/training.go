@@ -151,6 +151,11 @@ func loadTraining(ctx context.Context, st *store.Store, seed uint64, t Targets) 
 	if _, err := st.EnsureTargets(ctx, programme.Plan2021()); err != nil {
 		return err
 	}
+	for _, nt := range nextPlan() {
+		if err := st.SaveTarget(ctx, store.SystemActor, nt); err != nil {
+			return fmt.Errorf("seed: next plan: %w", err)
+		}
+	}
 	targets, err := st.Targets(ctx)
 	if err != nil {
 		return err
@@ -983,4 +988,43 @@ func saveTrainingSnapshots(ctx context.Context, st *store.Store, targets []progr
 		}
 	}
 	return nil
+}
+
+// nextPlan is the demo's example of the next plan (2026–2030), added the
+// way a bureau adds one in the UI: the same populations and conditions,
+// higher goals, later deadlines. The 2021–2025 plan has ended by now, so
+// only its successor can be on track or at risk.
+func nextPlan() []programme.Target {
+	goals := map[string]struct {
+		percent  float64
+		count    int
+		deadline string
+	}{
+		"c-cert-class-teachers": {percent: 100, deadline: "2027-12-31"},
+		"b-cert-key-posts":      {percent: 80, deadline: "2028-12-31"},
+		"a-cert-psych-teachers": {count: 40, deadline: "2030-12-31"},
+		"principal-training":    {percent: 100, deadline: "2026-12-31"},
+	}
+	var out []programme.Target
+	for _, t := range programme.Plan2021() {
+		g, ok := goals[t.Code]
+		if !ok {
+			continue
+		}
+		t.Code += "-2030"
+		t.Plan = "2026–2030"
+		t.Clause = "2026–2030 规划（演示示例，由市教体局在系统中录入）"
+		for lang, title := range t.Title {
+			t.Title[lang] = title + "（2026–2030）"
+		}
+		if g.count > 0 {
+			t.Threshold.Count = g.count
+		} else {
+			t.Threshold.Percent = g.percent
+		}
+		t.Start = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+		t.Deadline, _ = time.Parse("2006-01-02", g.deadline)
+		out = append(out, t)
+	}
+	return out
 }

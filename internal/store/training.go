@@ -618,11 +618,14 @@ func (s *Store) LoadTrainingHistory(ctx context.Context, h TrainingHistory) erro
 		err = insert("certificates", "staff_id, school_id, district_id, kind, number, issuer, issued_on, status, submitted_by, submitted_at, confirmed_by, confirmed_at", 12,
 			len(h.Certificates), func(i int) []any {
 				c := h.Certificates[i]
-				status := c.Status
+				status, confirmed := c.Status, now
 				if status == "" {
 					status = "confirmed"
 				}
-				return []any{c.StaffID, 0, 0, c.Kind, c.Number, c.Issuer, c.IssuedOn, status, 0, now, 0, now}
+				if status != "confirmed" {
+					confirmed = 0
+				}
+				return []any{c.StaffID, 0, 0, c.Kind, c.Number, c.Issuer, c.IssuedOn, status, 0, now, 0, confirmed}
 			})
 		if err != nil {
 			return err

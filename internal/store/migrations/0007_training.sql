@@ -98,6 +98,7 @@ CREATE TABLE target_snapshots (
 	actual      REAL NOT NULL,
 	PRIMARY KEY (target_code, node_kind, node_id, taken_on)
 );
+CREATE INDEX target_snapshots_day ON target_snapshots (taken_on);
 
 -- A generation number bumped with every change to training, certificates,
 -- targets or staff posts, so evaluated progress can be cached.
