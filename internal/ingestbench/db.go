@@ -29,6 +29,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
@@ -62,13 +64,30 @@ type DB struct {
 	schema string
 	// remove lists the files or directories Close deletes.
 	remove []string
+	// SQLite: the background checkpointer's connection.
+	ckpt        *sql.DB
+	ckptStop    chan struct{}
+	ckptDone    chan struct{}
+	checkpoints atomic.Int64
 }
 
-// sqlitePragmas are those of the store's SQLite connections
-// (internal/store openSQLite): busy_timeout first, then WAL, and
-// synchronous=FULL so an acknowledged commit survives power loss.
+// sqlitePragmas are those of the store's SQLite writer (internal/store
+// openSQLite; TestSQLitePragmasMatchTheStore keeps them in step):
+// busy_timeout first, then WAL, synchronous=FULL so an acknowledged commit
+// survives power loss, and no checkpoints on the writer
+// (wal_autocheckpoint=0) — a checkpointer connection copies the WAL into
+// the database file in the background, as the store's does, so the
+// baselines stall on checkpoints no more than Huhang does.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-	"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=trusted_schema(0)&_txlock=immediate"
+	"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=trusted_schema(0)&_pragma=wal_autocheckpoint(0)" +
+	"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
+
+// checkpointerPragmas are those of the store's checkpointer connection.
+const checkpointerPragmas = "_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=trusted_schema(0)"
+
+// CheckpointInterval is how often the background checkpointer runs (the
+// store's interval).
+const CheckpointInterval = time.Second
 
 // OpenSQLite creates the database file path (which must not exist yet) with
 // the store's pragmas and the submissions table. The servers write through
@@ -79,7 +98,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("ingestbench: create %s: %w", path, err)
 	}
 	f.Close()
-	w, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas)
+	w, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("ingestbench: open sqlite: %w", err)
 	}
@@ -108,8 +127,44 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		d.Close()
 		return nil, fmt.Errorf("ingestbench: create table: %w", err)
 	}
+	ck, err := sql.Open("sqlite", "file:"+path+"?"+checkpointerPragmas)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("ingestbench: open sqlite checkpointer: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	d.ckpt, d.ckptStop, d.ckptDone = ck, make(chan struct{}), make(chan struct{})
+	go d.checkpointer()
 	return d, nil
 }
+
+// checkpointer copies the WAL into the database file every
+// CheckpointInterval without blocking the writer (PASSIVE), and waits for
+// a full checkpoint when the WAL has grown past 100,000 pages, as the
+// store's checkpointer does.
+func (d *DB) checkpointer() {
+	defer close(d.ckptDone)
+	t := time.NewTicker(CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.ckptStop:
+			return
+		case <-t.C:
+			var busy, logPages, done int
+			if err := d.ckpt.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &done); err != nil {
+				continue
+			}
+			d.checkpoints.Add(1)
+			if logPages > 100000 && done < logPages {
+				d.ckpt.Exec("PRAGMA wal_checkpoint(RESTART)")
+			}
+		}
+	}
+}
+
+// Checkpoints is the number of background checkpoints run so far.
+func (d *DB) Checkpoints() int64 { return d.checkpoints.Load() }
 
 // OpenSQLiteTemp is OpenSQLite on a file in a new directory under dir
 // ("" for the system's temporary directory); Close removes the directory.
@@ -241,6 +296,11 @@ func (d *DB) Codes(ctx context.Context) (map[string]bool, error) {
 // closes the connections. Stop the servers using d first.
 func (d *DB) Close() error {
 	var errs []error
+	if d.ckpt != nil {
+		close(d.ckptStop)
+		<-d.ckptDone
+		errs = append(errs, d.ckpt.Close())
+	}
 	if d.schema != "" {
 		ctx := context.Background()
 		if _, err := d.write.ExecContext(ctx, "DROP SCHEMA "+d.schema+" CASCADE"); err != nil {
