@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"huhang/internal/programme"
 	"io"
 	"log/slog"
 	"net/http"
@@ -262,6 +263,8 @@ type position struct {
 	part     int64
 	usedCode string
 	alerts   map[int]int64
+	cert     int64 // a confirmed certificate of staff0 (plan fixtures)
+	session  int64 // a training session (the same for every position)
 }
 
 // fixtures are the shared city's records the tests aim at.
@@ -456,6 +459,9 @@ func loadFixtures(ctx context.Context, st *store.Store) (*fixtures, error) {
 	fx.ownTeam.imp, fx.classmate.imp = fx.own.imp, fx.own.imp
 	if err := addScreeningFixtures(ctx, st, fx); err != nil {
 		return nil, fmt.Errorf("screening fixtures: %w", err)
+	}
+	if err := addPlanFixtures(ctx, st, fx); err != nil {
+		return nil, fmt.Errorf("plan fixtures: %w", err)
 	}
 	return fx, nil
 }
@@ -1084,4 +1090,35 @@ func textOf(b []byte) string {
 		}
 	}
 	return strings.Join(strings.Fields(out.String()), " ")
+}
+
+func addPlanFixtures(ctx context.Context, st *store.Store, fx *fixtures) error {
+	if _, err := st.EnsureTargets(ctx, programme.Plan2021()); err != nil {
+		return err
+	}
+	course, err := st.CreateCourse(ctx, store.SystemActor, store.Course{Title: "矩阵测试课程", Level: "C", Hours: 8, Mode: "offline"})
+	if err != nil {
+		return err
+	}
+	sess, err := st.CreateTrainingSession(ctx, store.SystemActor, store.TrainingSession{CourseID: course, StartsOn: "2025-10-10", EndsOn: "2025-10-10"})
+	if err != nil {
+		return err
+	}
+	for i, p := range []*position{fx.own, fx.ownTeam, fx.classmate, fx.sibling, fx.other} {
+		p.session = sess
+		if p == fx.ownTeam || p == fx.classmate {
+			p.cert = fx.own.cert
+			continue
+		}
+		id, err := st.SubmitCertificate(ctx, store.SystemActor, city, 0, store.CertificateInput{StaffID: p.staff0.ID, Kind: "C",
+			Number: fmt.Sprintf("MATRIX-C-%d", i), Issuer: "矩阵测试", IssuedOn: "2024-05-01"})
+		if err != nil {
+			return err
+		}
+		if err := st.ReviewCertificate(ctx, store.SystemActor, city, id, true); err != nil {
+			return err
+		}
+		p.cert = id
+	}
+	return nil
 }

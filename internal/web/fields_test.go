@@ -283,6 +283,13 @@ func listOfKeys(item ...string) []string {
 
 func withCounts(keys ...string) []string { return append(keys, prefixed("counts", countsKeys...)...) }
 
+var (
+	planResultKeys = []string{"target", "title", "unit", "goal", "actual", "population", "met", "status", "projected", "trend", "start", "deadline"}
+	sessionKeys    = []string{"id", "course_id", "course", "level", "district_id", "school_id", "starts_on", "ends_on", "place", "provider", "trainer", "attendees"}
+	attendanceKeys = []string{"session_id", "staff_id", "name", "school_id", "school_name", "passed", "hours", "school_year", "course", "ends_on"}
+	certKeys       = []string{"id", "staff_id", "staff_name", "school_id", "kind", "number", "issuer", "issued_on", "evidence_name", "status"}
+)
+
 // allowedKeys is every key path each JSON read may answer with: a field
 // appears here only because ACCESS.md lets some role see it.
 var allowedKeys = map[string][]string{
@@ -321,6 +328,21 @@ var allowedKeys = map[string][]string{
 	"/api/v1/screening/campaigns/{id}/results": listOfKeys(append(slices.Clone(resultKeys), scoreKeys...)...),
 	"/api/v1/alerts":      listOfKeys(alertKeys...),
 	"/api/v1/alerts/{id}": append(prefixed("alert", alertKeys...), prefixed("history[]", alertEventKeys...)...),
+
+	"/api/v1/plan/progress": append(append([]string{"at", "node", "node.kind", "node.id", "node.name"}, prefixed("node.results[]", planResultKeys...)...),
+		append([]string{"children", "children[].kind", "children[].id", "children[].name"}, prefixed("children[].results[]", planResultKeys...)...)...),
+	"/api/v1/plan/targets": listOfKeys("code", "plan", "clause", "title", "title.zh-CN", "title.en", "population", "population.subject",
+		"population.posts", "population.posts[]", "population.school_types", "population.school_types[]", "condition", "condition.kind",
+		"condition.level", "condition.hours", "condition.activity_types", "condition.activity_types[]", "condition.min", "threshold",
+		"threshold.percent", "threshold.count", "recurring", "start", "deadline"),
+	"/api/v1/plan/targets/{code}/gaps":          listOfKeys("id", "name", "school_id", "school_name", "posts", "posts[]"),
+	"/api/v1/training/courses":                  listOfKeys("id", "title", "level", "topic", "hours", "mode", "assessment"),
+	"/api/v1/training/sessions":                 listOfKeys(sessionKeys...),
+	"/api/v1/training/sessions/{id}/attendance": listOfKeys(attendanceKeys...),
+	"/api/v1/me/training": append(append([]string{"staff_id", "name", "school_id", "school_name", "posts", "posts[]", "hours_goal", "hours_by_year",
+		"hours_by_year[].school_year", "hours_by_year[].hours", "attendance", "certificates"},
+		prefixed("attendance[]", "session_id", "course", "ends_on", "school_year", "passed", "hours")...), prefixed("certificates[]", certKeys...)...),
+	"/api/v1/certificates": listOfKeys(certKeys...),
 }
 
 // keyPaths lists the key paths of a JSON value: "a.b" for objects, "a[]"

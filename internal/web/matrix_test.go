@@ -420,6 +420,63 @@ func routeSpecs() map[string]routeSpec {
 		"POST /api/v1/users":              {access: "role:sysadmin", path: "/api/v1/users", ok: 400, bad: newUserJSON},
 		"POST /api/v1/users/{id}/disable": {access: "role:sysadmin", path: "/api/v1/users/{user}/disable", node: nUser, ok: 200},
 		"GET /api/v1/audit":               {access: "D7:read", path: "/api/v1/audit", ok: 200},
+
+		// Plan targets and training (D6; courses and sessions are D0).
+		"GET /plan":                {access: "D6:read", path: "/plan?school={school}", node: nSchool, ok: 200},
+		"GET /plan.xlsx":           {access: "D6:read", path: "/plan.xlsx?school={school}", node: nSchool, ok: 200},
+		"GET /plan/targets":        {access: "role:city_official", path: "/plan/targets", ok: 200},
+		"POST /plan/targets":       {access: "role:city_official", path: "/plan/targets", form: true, ok: 400},
+		"GET /plan/targets/{code}": {access: "D6:read", path: "/plan/targets/c-cert-class-teachers?school={school}", node: nSchool, ok: 200},
+		"GET /plan/targets/{code}/gaps.xlsx": {access: "D6:read", path: "/plan/targets/c-cert-class-teachers/gaps.xlsx?school={school}",
+			node: nSchool, ok: 200},
+		"GET /training": {access: "D0:read", path: "/training", ok: 200},
+		"POST /training/courses": {access: "D0:write", path: "/training/courses", form: true, ok: 400,
+			bad: func(*fixtures, *position) string {
+				return url.Values{"title": {"矩阵测试新课程"}, "level": {"C"}, "hours": {"8"}, "mode": {"offline"}}.Encode()
+			}},
+		"POST /training/sessions":     {access: "D0:write|D6:write", path: "/training/sessions", form: true, ok: 400},
+		"GET /training/sessions/{id}": {access: "D0:read", path: "/training/sessions/{session}", ok: 200},
+		"POST /training/sessions/{id}/attendance": {access: "D0:write|D6:write", path: "/training/sessions/{session}/attendance",
+			node: nStaff, create: true, form: true, ok: 400,
+			bad: func(fx *fixtures, p *position) string {
+				return url.Values{"row_staff_0": {itoa(p.staff)}, "row_hours_0": {"0"}}.Encode()
+			}},
+		"GET /me/training":               {access: "signed-in", path: "/me/training", ok: 404},
+		"POST /me/training/certificates": {access: "signed-in", path: "/me/training/certificates", form: true, ok: 404},
+		"GET /staff/{id}/training":       {access: "D6:read", path: "/staff/{staff}/training", node: nStaff, ok: 200},
+		"POST /staff/{id}/certificates": {access: "D6:write", path: "/staff/{staff}/certificates", node: nStaff, form: true, ok: 400,
+			bad: func(fx *fixtures, p *position) string {
+				return url.Values{"kind": {"C"}, "number": {"MATRIX-NEW-" + itoa(p.staff)}, "issuer": {"矩阵测试"}, "issued_on": {"2024-01-01"}}.Encode()
+			}},
+		"GET /certificates":               {access: "D6:read", path: "/certificates?school={school}&status=", node: nSchool, ok: 200},
+		"POST /certificates/{id}/confirm": {access: "D6:read", path: "/certificates/{cert}/confirm", node: nStaff, form: true, ok: 404},
+		"POST /certificates/{id}/reject":  {access: "D6:read", path: "/certificates/{cert}/reject", node: nStaff, form: true, ok: 404},
+		"GET /api/v1/plan/progress":       {access: "D6:read", path: "/api/v1/plan/progress?school_id={school}", node: nSchool, ok: 200},
+		"GET /api/v1/plan/targets":        {access: "D0:read", path: "/api/v1/plan/targets", ok: 200},
+		"POST /api/v1/plan/targets":       {access: "role:city_official", path: "/api/v1/plan/targets", ok: 400},
+		"GET /api/v1/plan/targets/{code}/gaps": {access: "D6:read", path: "/api/v1/plan/targets/c-cert-class-teachers/gaps?school_id={school}",
+			node: nSchool, ok: 200},
+		"GET /api/v1/training/courses": {access: "D0:read", path: "/api/v1/training/courses", ok: 200},
+		"POST /api/v1/training/courses": {access: "D0:write", path: "/api/v1/training/courses", ok: 400,
+			bad: func(*fixtures, *position) string {
+				return `{"title":"矩阵测试新课程","level":"C","hours":8,"mode":"offline"}`
+			}},
+		"GET /api/v1/training/sessions":                 {access: "D0:read", path: "/api/v1/training/sessions", ok: 200},
+		"POST /api/v1/training/sessions":                {access: "D0:write|D6:write", path: "/api/v1/training/sessions", ok: 400},
+		"GET /api/v1/training/sessions/{id}/attendance": {access: "D6:read", path: "/api/v1/training/sessions/{session}/attendance", ok: 200},
+		"POST /api/v1/training/sessions/{id}/attendance": {access: "D0:write|D6:write", path: "/api/v1/training/sessions/{session}/attendance",
+			node: nStaff, create: true, ok: 400,
+			bad: func(fx *fixtures, p *position) string {
+				return fmt.Sprintf(`{"items":[{"staff_id":%d,"passed":false,"hours":0}]}`, p.staff)
+			}},
+		"GET /api/v1/me/training":  {access: "signed-in", path: "/api/v1/me/training", ok: 404},
+		"GET /api/v1/certificates": {access: "D6:read", path: "/api/v1/certificates?school_id={school}", node: nSchool, list: true, ok: 200},
+		"POST /api/v1/certificates": {access: "D6:own", path: "/api/v1/certificates", node: nStaff, create: true, ok: 400,
+			bad: func(fx *fixtures, p *position) string {
+				return fmt.Sprintf(`{"staff_id":%d,"kind":"C","number":"MATRIX-API-%d","issuer":"矩阵测试","issued_on":"2024-01-01"}`, p.staff, p.staff)
+			}},
+		"POST /api/v1/certificates/{id}/confirm": {access: "D6:read", path: "/api/v1/certificates/{cert}/confirm", node: nStaff, ok: 404},
+		"POST /api/v1/certificates/{id}/reject":  {access: "D6:read", path: "/api/v1/certificates/{cert}/reject", node: nStaff, ok: 404},
 	}
 }
 
@@ -853,6 +910,7 @@ func expandPath(path string, p *position, pos string) string {
 	return strings.NewReplacer(
 		"{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
 		"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{import}", itoa(p.imp),
+		"{session}", itoa(p.session), "{cert}", itoa(p.cert),
 		"{campaign}", itoa(p.campaign), "{part}", itoa(p.part), "{alert}", itoa(p.alerts[level]),
 	).Replace(path)
 }

@@ -97,6 +97,9 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && (r.URL.Path == "/imports" || r.URL.Path == "/api/v1/imports") {
 			limit = maxUploadBytes + 1<<20 // the file plus the form around it
 		}
+		if r.Method == http.MethodPost && isCertificateUpload(r.URL.Path) {
+			limit = maxEvidenceBytes + 1<<20 // a scanned certificate plus its form
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -288,4 +291,11 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
 func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", HttpOnly: true,
 		Secure: !s.cfg.InsecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// isCertificateUpload reports whether path takes a certificate with its
+// evidence file.
+func isCertificateUpload(path string) bool {
+	return path == "/me/training/certificates" || path == "/api/v1/certificates" ||
+		(strings.HasPrefix(path, "/staff/") && strings.HasSuffix(path, "/certificates"))
 }
