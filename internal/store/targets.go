@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -86,6 +87,12 @@ func (s *Store) Targets(ctx context.Context) ([]programme.Target, error) {
 // member of staff with their school's type, posts, confirmed certificates,
 // principal training and passed hours per school year; and every school.
 func (s *Store) ProgrammeFacts(ctx context.Context) (programme.Facts, error) {
+	return s.programmeFacts(ctx, 0)
+}
+
+// programmeFacts loads the facts; hours only of school year `year` when it
+// is not 0 (judging at one date needs that year's hours alone).
+func (s *Store) programmeFacts(ctx context.Context, year int) (programme.Facts, error) {
 	var f programme.Facts
 	idx := map[int64]int{}
 	rows, err := s.read.QueryContext(ctx, `SELECT st.id, st.school_id, st.district_id, sc.type FROM staff st JOIN schools sc ON sc.id = st.school_id
@@ -159,7 +166,11 @@ func (s *Store) ProgrammeFacts(ctx context.Context) (programme.Facts, error) {
 	if err != nil {
 		return f, err
 	}
-	err = each(`SELECT staff_id, school_year, SUM(hours) FROM attendance WHERE passed = 1 GROUP BY staff_id, school_year`, func(_ *programme.Person, r *sql.Rows) error {
+	hoursQ := `SELECT staff_id, school_year, hours FROM staff_hours`
+	if year != 0 {
+		hoursQ += " WHERE school_year = " + strconv.Itoa(year)
+	}
+	err = each(hoursQ, func(_ *programme.Person, r *sql.Rows) error {
 		var year int
 		var hours float64
 		if err := r.Scan(&scanID, &year, &hours); err != nil {
@@ -235,7 +246,7 @@ func (s *Store) Progress(ctx context.Context, at time.Time) ([]programme.Target,
 	if err != nil {
 		return nil, programme.Rollup{}, err
 	}
-	f, err := s.ProgrammeFacts(ctx)
+	f, err := s.programmeFacts(ctx, model.SchoolYearOf(at))
 	if err != nil {
 		return nil, programme.Rollup{}, err
 	}

@@ -283,6 +283,12 @@ func (s *Store) RecordAttendance(ctx context.Context, a Actor, sc authz.Scope, s
 				}
 				return err
 			}
+			if x.Passed && x.Hours > 0 {
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO staff_hours (staff_id, school_year, hours) VALUES (?, ?, ?)
+					ON CONFLICT (staff_id, school_year) DO UPDATE SET hours = staff_hours.hours + excluded.hours`), x.StaffID, year, x.Hours); err != nil {
+					return err
+				}
+			}
 			e := a.entry("training.attendance_recorded", "staff", x.StaffID, school, district)
 			e.Detail = fmt.Sprintf("session=%d", sessionID)
 			entries = append(entries, e)
@@ -629,6 +635,10 @@ func (s *Store) LoadTrainingHistory(ctx context.Context, h TrainingHistory) erro
 			})
 		if err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_hours (staff_id, school_year, hours)
+			SELECT staff_id, school_year, SUM(hours) FROM attendance WHERE passed = 1 GROUP BY staff_id, school_year`); err != nil {
+			return fmt.Errorf("store: load staff hours: %w", err)
 		}
 		// Certificates take their holder's school and district.
 		if _, err := tx.ExecContext(ctx, `UPDATE certificates SET school_id = (SELECT school_id FROM staff WHERE staff.id = certificates.staff_id),

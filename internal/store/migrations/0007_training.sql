@@ -51,6 +51,16 @@ CREATE TABLE attendance (
 CREATE INDEX attendance_staff ON attendance (staff_id, school_year);
 CREATE INDEX attendance_school ON attendance (school_id, school_year);
 
+-- Passed hours per person and school year, kept in the same transaction
+-- as every attendance write, so judging the targets reads one row per
+-- person and year instead of summing every attendance.
+CREATE TABLE staff_hours (
+	staff_id    BIGINT NOT NULL REFERENCES staff (id),
+	school_year INTEGER NOT NULL,
+	hours       REAL NOT NULL,
+	PRIMARY KEY (staff_id, school_year)
+);
+
 -- A/B/C school psychological counsellor certificates and the principals'
 -- mental-health training: submitted by the teacher or the school, confirmed
 -- by the school. The evidence file is sealed.
