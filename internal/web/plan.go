@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"math"
 	"net/http"
 	"slices"
@@ -383,7 +384,7 @@ func (s *Server) planPage(w http.ResponseWriter, r *http.Request, c *reqCtx) err
 		return err
 	}
 	return s.html(w, c, "plan.html", "plan.title", s.planCrumbs(c, node, true), map[string]any{
-		"V": v, "Query": node.query(), "At": v.At.Format("2006-01-02"),
+		"V": v, "Query": node.query(), "ExportURL": planExportURL(node.query()), "At": v.At.Format("2006-01-02"),
 		"CanEdit": c.sub.Has(authz.CityOfficial),
 	})
 }
@@ -537,7 +538,7 @@ func (s *Server) exportGaps(w http.ResponseWriter, r *http.Request, c *reqCtx) e
 	if err := sheet.Write(&buf); err != nil {
 		return err
 	}
-	sendXLSX(w, buf.Bytes(), g.Node.Name, g.Title, s.now().Format("2006-01-02"))
+	sendXLSX(w, buf.Bytes(), g.Node.Name, g.Title, s.now().In(localZone).Format("2006-01-02"))
 	return nil
 }
 
@@ -636,4 +637,13 @@ func (s *Server) saveTargets(r *http.Request, c *reqCtx, body []byte) ([]program
 		}
 	}
 	return ts, nil
+}
+
+// planExportURL is the dashboard's export link. The query is built here
+// from ids (a template would escape its "=" as one query value).
+func planExportURL(query string) template.URL {
+	if query == "" {
+		return "/plan.xlsx"
+	}
+	return template.URL("/plan.xlsx?" + query)
 }
