@@ -21,7 +21,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"huhang/internal/programme"
 	"io"
 	"log/slog"
 	"net/http"
@@ -41,6 +40,7 @@ import (
 	"huhang/internal/importer"
 	"huhang/internal/model"
 	"huhang/internal/privacy"
+	"huhang/internal/programme"
 	"huhang/internal/screening"
 	"huhang/internal/seed"
 	"huhang/internal/store"
@@ -263,8 +263,11 @@ type position struct {
 	part     int64
 	usedCode string
 	alerts   map[int]int64
-	cert     int64 // a confirmed certificate of staff0 (plan fixtures)
-	session  int64 // a training session (the same for every position)
+
+	// Training (see addPlanFixtures): a confirmed certificate of staff0,
+	// and the matrix's training session (the same for every position).
+	cert    int64
+	session int64
 }
 
 // fixtures are the shared city's records the tests aim at.
@@ -363,6 +366,14 @@ func loadFixtures(ctx context.Context, st *store.Store) (*fixtures, error) {
 		return nil, fmt.Errorf("no other district with a usable school")
 	}
 
+	linked := map[int64]bool{} // staff records of the demo accounts
+	for _, uid := range fx.users {
+		id, err := st.StaffIDOf(ctx, uid)
+		if err != nil {
+			return nil, err
+		}
+		linked[id] = id != 0
+	}
 	mk := func(name string, district int64, school store.SchoolSummary, class int64) (*position, error) {
 		p := &position{name: name, district: district, school: school.ID, class: class, school0: school}
 		if class == 0 {
@@ -403,7 +414,14 @@ func loadFixtures(ctx context.Context, st *store.Store) (*fixtures, error) {
 		if len(staff) == 0 {
 			return nil, fmt.Errorf("school %d has no staff", school.ID)
 		}
-		p.staff, p.staff0 = staff[0].ID, staff[0]
+		// The record aimed at is no demo account's own (the seed links some
+		// accounts to their staff records): a request about it is never
+		// about the caller's own record.
+		i := slices.IndexFunc(staff, func(x model.Staff) bool { return !linked[x.ID] })
+		if i < 0 {
+			return nil, fmt.Errorf("school %d has no staff but the demo accounts'", school.ID)
+		}
+		p.staff, p.staff0 = staff[i].ID, staff[i]
 		for _, x := range staff {
 			if len(p.staffNames) < 3 && uniqueName(ctx, st, x.Name) {
 				p.staffNames = append(p.staffNames, x.Name)
@@ -1092,9 +1110,27 @@ func textOf(b []byte) string {
 	return strings.Join(strings.Fields(out.String()), " ")
 }
 
+// planTargetCode is the staff target the matrix's plan rows aim at (one
+// of the plan's five the seed stores).
+const planTargetCode = "c-cert-class-teachers"
+
+// addPlanFixtures adds, through the store, what the plan and training
+// rows aim at. The seed stores the 2021–2025 targets (and example
+// 2026–2030 ones); this checks the one the rows name is there. One
+// course with one city-wide session, which a member of staff of the demo
+// school, of the sibling school and of the other district attended (named
+// in position.staffNames, never position.staff, whom the refused
+// attendance bodies name: so a leak of a name out of scope shows, and a
+// refusal is never for "attended twice"). And for position.staff of each
+// school a confirmed C certificate (position.cert): confirmed already, so
+// every review of it is refused and no request changes it.
 func addPlanFixtures(ctx context.Context, st *store.Store, fx *fixtures) error {
-	if _, err := st.EnsureTargets(ctx, programme.Plan2021()); err != nil {
+	ts, err := st.Targets(ctx)
+	if err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(ts, func(t programme.Target) bool { return t.Code == planTargetCode }) {
+		return fmt.Errorf("the seed stores no target %s", planTargetCode)
 	}
 	course, err := st.CreateCourse(ctx, store.SystemActor, store.Course{Title: "矩阵测试课程", Level: "C", Hours: 8, Mode: "offline"})
 	if err != nil {
@@ -1104,10 +1140,34 @@ func addPlanFixtures(ctx context.Context, st *store.Store, fx *fixtures) error {
 	if err != nil {
 		return err
 	}
+	var attended []store.AttendanceInput
+	for _, p := range []*position{fx.own, fx.sibling, fx.other} {
+		staff, _, err := st.ListStaff(ctx, city, store.StaffFilter{SchoolID: p.school, Limit: 500})
+		if err != nil {
+			return err
+		}
+		var who int64
+		if i := slices.IndexFunc(staff, func(x model.Staff) bool { return x.ID != p.staff && slices.Contains(p.staffNames, x.Name) }); i >= 0 {
+			who = staff[i].ID
+		} else {
+			// A school of one (the sibling school added at small scales):
+			// a second member of staff, with a made-up name.
+			name := "矩阵培训学员" + p.name
+			if who, err = st.CreateStaff(ctx, store.SystemActor, city, store.StaffInput{SchoolID: p.school, Name: name, Gender: model.Male,
+				Phone: "13900000003", Posts: []model.StaffPost{{Post: model.PostSubjectTeacher}}}); err != nil {
+				return err
+			}
+			p.staffNames = append(p.staffNames, name)
+		}
+		attended = append(attended, store.AttendanceInput{StaffID: who, Passed: true, Hours: 2})
+	}
+	if _, err := st.RecordAttendance(ctx, store.SystemActor, city, sess, attended); err != nil {
+		return err
+	}
 	for i, p := range []*position{fx.own, fx.ownTeam, fx.classmate, fx.sibling, fx.other} {
 		p.session = sess
 		if p == fx.ownTeam || p == fx.classmate {
-			p.cert = fx.own.cert
+			p.cert = fx.own.cert // the same school: the same member of staff
 			continue
 		}
 		id, err := st.SubmitCertificate(ctx, store.SystemActor, city, 0, store.CertificateInput{StaffID: p.staff0.ID, Kind: "C",

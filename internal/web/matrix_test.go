@@ -174,7 +174,7 @@ func positionsFor(n node) []string {
 // routeSpec is one route's row: what it is aimed at and what it answers.
 type routeSpec struct {
 	access string // the access the route must declare
-	path   string // with {district} {school} {class} {student} {staff} {import} {user} {token} {asg} {campaign} {part} {alert}
+	path   string // with {district} {school} {class} {student} {staff} {import} {user} {token} {asg} {campaign} {part} {alert} {session} {cert}
 	node   node
 	ok     int  // status when the caller may, in scope (with an empty body for writes)
 	okAnon int  // public routes: status for an anonymous caller, when different
@@ -202,6 +202,14 @@ type routeSpec struct {
 	// xlsx: the route answers a workbook of this kind ("students",
 	// "key_students" or "staff"), opened and checked when it is allowed.
 	xlsx string
+	// ownRecord: the route is about the caller's own staff record; an
+	// account the seed does not link to one (linkedAccounts) answers 404.
+	ownRecord bool
+	// scopeNeed: the access that puts a position inside the caller's
+	// scope, when it is more than the route's (a certificate for someone
+	// else needs D6 write; the route admits anyone with a record of their
+	// own). Without it every position is out of scope.
+	scopeNeed string
 	// freshCampaign: the route ends a campaign (closing it), so each
 	// request aims at a new campaign over the position's class, made for
 	// it through the store; {campaign} names that one.
@@ -441,14 +449,23 @@ func routeSpecs() map[string]routeSpec {
 			bad: func(fx *fixtures, p *position) string {
 				return url.Values{"row_staff_0": {itoa(p.staff)}, "row_hours_0": {"0"}}.Encode()
 			}},
-		"GET /me/training":               {access: "signed-in", path: "/me/training", ok: 404},
-		"POST /me/training/certificates": {access: "signed-in", path: "/me/training/certificates", form: true, ok: 404},
-		"GET /staff/{id}/training":       {access: "D6:read", path: "/staff/{staff}/training", node: nStaff, ok: 200},
+		// One's own record: the accounts the seed links to a staff record
+		// read it and submit their certificates (an empty form is refused);
+		// any other account has no record: 404.
+		"GET /me/training": {access: "signed-in", path: "/me/training", ownRecord: true, ok: 200},
+		"POST /me/training/certificates": {access: "signed-in", path: "/me/training/certificates", ownRecord: true, form: true, ok: 400,
+			bad: func(*fixtures, *position) string {
+				return url.Values{"kind": {"C"}, "number": {"MATRIX-ME-1"}, "issuer": {"矩阵测试"}, "issued_on": {"2024-01-01"}}.Encode()
+			}},
+		"GET /staff/{id}/training": {access: "D6:read", path: "/staff/{staff}/training", node: nStaff, ok: 200},
 		"POST /staff/{id}/certificates": {access: "D6:write", path: "/staff/{staff}/certificates", node: nStaff, form: true, ok: 400,
 			bad: func(fx *fixtures, p *position) string {
 				return url.Values{"kind": {"C"}, "number": {"MATRIX-NEW-" + itoa(p.staff)}, "issuer": {"矩阵测试"}, "issued_on": {"2024-01-01"}}.Encode()
 			}},
-		"GET /certificates":               {access: "D6:read", path: "/certificates?school={school}&status=", node: nSchool, ok: 200},
+		"GET /certificates": {access: "D6:read", path: "/certificates?school={school}&status=", node: nSchool, ok: 200},
+		// Reviews: the fixture certificates are confirmed already, so no
+		// review changes them: 404 for everyone (a submitted one is
+		// reviewed in TestCertificateReviewedByTheSchoolOnly).
 		"POST /certificates/{id}/confirm": {access: "D6:read", path: "/certificates/{cert}/confirm", node: nStaff, form: true, ok: 404},
 		"POST /certificates/{id}/reject":  {access: "D6:read", path: "/certificates/{cert}/reject", node: nStaff, form: true, ok: 404},
 		"GET /api/v1/plan/progress":       {access: "D6:read", path: "/api/v1/plan/progress?school_id={school}", node: nSchool, ok: 200},
@@ -469,9 +486,11 @@ func routeSpecs() map[string]routeSpec {
 			bad: func(fx *fixtures, p *position) string {
 				return fmt.Sprintf(`{"items":[{"staff_id":%d,"passed":false,"hours":0}]}`, p.staff)
 			}},
-		"GET /api/v1/me/training":  {access: "signed-in", path: "/api/v1/me/training", ok: 404},
+		"GET /api/v1/me/training":  {access: "signed-in", path: "/api/v1/me/training", ownRecord: true, ok: 200},
 		"GET /api/v1/certificates": {access: "D6:read", path: "/api/v1/certificates?school_id={school}", node: nSchool, list: true, ok: 200},
-		"POST /api/v1/certificates": {access: "D6:own", path: "/api/v1/certificates", node: nStaff, create: true, ok: 400,
+		// Anyone with a record submits their own; for someone else's (the
+		// position's staff member) the caller needs D6 write there.
+		"POST /api/v1/certificates": {access: "D6:own", path: "/api/v1/certificates", node: nStaff, create: true, ok: 400, scopeNeed: "D6:write",
 			bad: func(fx *fixtures, p *position) string {
 				return fmt.Sprintf(`{"staff_id":%d,"kind":"C","number":"MATRIX-API-%d","issuer":"矩阵测试","issued_on":"2024-01-01"}`, p.staff, p.staff)
 			}},
@@ -730,7 +749,10 @@ func expect(t *testing.T, c caller, rs routeSpec, access string, api bool, pos s
 	if rs.schoolLevel && bindingOf[c.role] == authz.BindClass {
 		return expectation{status: []int{404}, refused: true, why: "a class-bound role may not export (T7.6)"}
 	}
-	if covers(c, rs.node, pos) {
+	if rs.ownRecord && !slices.Contains(linkedAccounts, c.name) {
+		return expectation{status: []int{404}, refused: true, why: "the account has no staff record of its own"}
+	}
+	if covers(c, rs.node, pos) && (rs.scopeNeed == "" || allows(t, c, rs.scopeNeed)) {
 		return expectation{status: []int{rs.ok}, why: "allowed, in scope"}
 	}
 	switch {
@@ -743,6 +765,11 @@ func expect(t *testing.T, c caller, rs routeSpec, access string, api bool, pos s
 	}
 	return expectation{status: []int{404}, refused: true, why: "out of scope"}
 }
+
+// linkedAccounts are the demo accounts the seed links to their staff
+// records (seed: loadTraining), so /me/training has a record to show;
+// TestAccessMatrix checks the seed still links exactly these.
+var linkedAccounts = []string{"principal", "psych", "classteacher", "teacher"}
 
 // ---- the matrix -----------------------------------------------------------------
 
@@ -770,6 +797,14 @@ func TestAccessMatrix(t *testing.T) {
 		for key := range specs {
 			if !seen[key] {
 				t.Errorf("matrix row %s has no route: remove it or restore the route", key)
+			}
+		}
+
+		for name, uid := range e.fx.users {
+			staff, err := e.st.StaffIDOf(ctx, uid)
+			must(t, err)
+			if linked := slices.Contains(linkedAccounts, name); linked != (staff != 0) {
+				t.Errorf("account %s: linked to staff record %d; the matrix expects linked=%v (linkedAccounts)", name, staff, linked)
 			}
 		}
 
