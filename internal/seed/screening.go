@@ -127,8 +127,30 @@ func loadScreening(ctx context.Context, st *store.Store, seed uint64, t Targets)
 		for _, g := range given {
 			givenSet[g] = true
 		}
-		var subs []*store.Submission
-		for _, pt := range parts {
+		// Spread the answers over the first days of the window, a batch
+		// at a time, with the store's clock at the batch's moment; batches
+		// are written as they fill, so the city's answers never sit in
+		// memory at once.
+		span := min(time.Duration(p.days)*24*time.Hour, now.Sub(p.opens)) * 2 / 3
+		subs := make([]*store.Submission, 0, store.MaxIngestBatch)
+		flush := func(i int) error {
+			if len(subs) == 0 {
+				return nil
+			}
+			at := p.opens.Add(time.Duration(float64(span) * float64(i) / float64(max(len(parts), 1))))
+			st.SetClock(func() time.Time { return at })
+			for _, sub := range subs {
+				if sub.Alert != nil {
+					sub.Alert.DueAt = policy.DueAt(screening.Severity(sub.Alert.Severity), at)
+				}
+			}
+			if _, _, err := st.SubmitMany(ctx, subs); err != nil {
+				return fmt.Errorf("seed: submissions: %w", err)
+			}
+			subs = subs[:0]
+			return nil
+		}
+		for i, pt := range parts {
 			if !givenSet[pt.ID] || !p.done(pt.SchoolID, r) {
 				continue
 			}
@@ -150,23 +172,14 @@ func loadScreening(ctx context.Context, st *store.Store, seed uint64, t Targets)
 				sub.Alert = &store.AlertSpec{Severity: string(sev), Reason: string(sev)}
 			}
 			subs = append(subs, sub)
-		}
-		tracePhase("assessed")
-		// Spread the answers over the first days of the window, a batch
-		// at a time, with the store's clock at the batch's moment.
-		span := min(time.Duration(p.days)*24*time.Hour, now.Sub(p.opens)) * 2 / 3
-		for start := 0; start < len(subs); start += store.MaxIngestBatch {
-			end := min(start+store.MaxIngestBatch, len(subs))
-			at := p.opens.Add(time.Duration(float64(span) * float64(start) / float64(max(len(subs), 1))))
-			st.SetClock(func() time.Time { return at })
-			for _, sub := range subs[start:end] {
-				if sub.Alert != nil {
-					sub.Alert.DueAt = policy.DueAt(screening.Severity(sub.Alert.Severity), at)
+			if len(subs) == store.MaxIngestBatch {
+				if err := flush(i); err != nil {
+					return err
 				}
 			}
-			if _, _, err := st.SubmitMany(ctx, subs[start:end]); err != nil {
-				return fmt.Errorf("seed: submissions: %w", err)
-			}
+		}
+		if err := flush(len(parts)); err != nil {
+			return err
 		}
 		st.SetClock(time.Now)
 		tracePhase("submitted")

@@ -129,7 +129,7 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	// checkpoints in the background instead (see checkpointer).
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=trusted_schema(0)&_pragma=wal_autocheckpoint(0)" +
-		"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
+		"&_pragma=cache_size(-16384)"
 	dsn := "file:" + cfg.SQLitePath + "?" + pragmas + "&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -161,11 +161,7 @@ func (s *Store) openSQLite(ctx context.Context, cfg Config) error {
 	if n <= 0 {
 		n = 4
 	}
-	// Readers map the file (mmap_size) rather than read it page by page:
-	// a screening day's code lookups otherwise spend most of their time in
-	// pread system calls.
-	r, err := sql.Open("sqlite", "file:"+cfg.SQLitePath+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(1)&_pragma=trusted_schema(0)"+
-		"&_pragma=cache_size(-16384)&_pragma=mmap_size(268435456)")
+	r, err := sql.Open("sqlite", "file:"+cfg.SQLitePath+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=foreign_keys(1)&_pragma=trusted_schema(0)")
 	if err != nil {
 		w.Close()
 		return fmt.Errorf("store: open sqlite reader: %w", err)
