@@ -13,17 +13,18 @@ import (
 // run can tell its own work from the kernel's (I/O threads, interrupts,
 // loopback networking) and from other programs competing for the cores.
 type cpuSplit struct {
-	busy   time.Duration // user, nice, system, irq, softirq over all CPUs
-	self   time.Duration // this process, all threads
-	kernel time.Duration // kernel threads, irq and softirq
+	busy     time.Duration // user, nice, system, irq, softirq over all CPUs
+	self     time.Duration // this process, all threads
+	kernel   time.Duration // kernel threads, irq and softirq
+	postgres time.Duration // processes named postgres
 }
 
-// others is what remains: other user-space processes (PostgreSQL's
-// server, an external target, anything else running).
-func (c cpuSplit) others() time.Duration { return max(c.busy-c.self-c.kernel, 0) }
+// others is what remains: other user-space processes (an external
+// target, anything else running).
+func (c cpuSplit) others() time.Duration { return max(c.busy-c.self-c.kernel-c.postgres, 0) }
 
 func (c cpuSplit) sub(o cpuSplit) cpuSplit {
-	return cpuSplit{busy: c.busy - o.busy, self: c.self - o.self, kernel: c.kernel - o.kernel}
+	return cpuSplit{busy: c.busy - o.busy, self: c.self - o.self, kernel: c.kernel - o.kernel, postgres: c.postgres - o.postgres}
 }
 
 // clockTicks is USER_HZ, the unit of /proc's CPU times (100 on every
@@ -70,35 +71,38 @@ func readCPUSplit() (cpuSplit, error) {
 		if err != nil {
 			continue // gone meanwhile
 		}
-		flags, cpu, ok := parseStat(string(b))
+		comm, flags, cpu, ok := parseStat(string(b))
 		switch {
 		case !ok:
 		case name == self:
 			c.self = cpu
 		case flags&pfKthread != 0:
 			c.kernel += cpu
+		case comm == "postgres":
+			c.postgres += cpu
 		}
 	}
 	return c, nil
 }
 
-// parseStat reads the flags (field 9) and utime + stime (fields 14, 15)
-// of a /proc/<pid>/stat line. The command name (field 2) may hold spaces
-// and parentheses, so fields are counted from the last ')'.
-func parseStat(s string) (flags uint64, cpu time.Duration, ok bool) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, false
+// parseStat reads the command name (field 2), the flags (field 9) and
+// utime + stime (fields 14, 15) of a /proc/<pid>/stat line. The command
+// name may hold spaces and parentheses, so fields are counted from the
+// last ')'.
+func parseStat(s string) (comm string, flags uint64, cpu time.Duration, ok bool) {
+	open, i := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || i < open {
+		return "", 0, 0, false
 	}
 	f := strings.Fields(s[i+1:]) // f[0] is field 3
 	if len(f) < 13 {
-		return 0, 0, false
+		return "", 0, 0, false
 	}
 	flags, err1 := strconv.ParseUint(f[6], 10, 64)
 	utime, err2 := strconv.ParseInt(f[11], 10, 64)
 	stime, err3 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil || err3 != nil {
-		return 0, 0, false
+		return "", 0, 0, false
 	}
-	return flags, ticks(utime + stime), true
+	return s[open+1 : i], flags, ticks(utime + stime), true
 }

@@ -9,11 +9,11 @@ func TestParseStatReadsFlagsAndTimes(t *testing.T) {
 	t.Parallel()
 	// A kernel thread whose name holds a space and a parenthesis.
 	line := "77 (kdamond (x) 0) I 2 0 0 0 -1 2129984 0 0 0 0 150 2224 0 0 20 0 1 0 75 0 0 18446744073709551615"
-	flags, cpu, ok := parseStat(line)
-	if !ok || flags != 2129984 || flags&pfKthread == 0 || cpu != 23740*time.Millisecond {
-		t.Errorf("parseStat = %d, %v, %v; want flags 2129984 (a kernel thread) and 23.74s", flags, cpu, ok)
+	comm, flags, cpu, ok := parseStat(line)
+	if !ok || comm != "kdamond (x) 0" || flags != 2129984 || flags&pfKthread == 0 || cpu != 23740*time.Millisecond {
+		t.Errorf("parseStat = %q, %d, %v, %v; want kdamond (x) 0, flags 2129984 (a kernel thread) and 23.74s", comm, flags, cpu, ok)
 	}
-	if _, _, ok := parseStat("garbage"); ok {
+	if _, _, _, ok := parseStat("garbage"); ok {
 		t.Error("parseStat accepted a line without a command name")
 	}
 }

@@ -80,7 +80,7 @@ type DB struct {
 // baselines stall on checkpoints no more than Huhang does.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
 	"&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=trusted_schema(0)&_pragma=wal_autocheckpoint(0)" +
-	"&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
+	"&_pragma=cache_size(-16384)"
 
 // checkpointerPragmas are those of the store's checkpointer connection.
 const checkpointerPragmas = "_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=trusted_schema(0)"
