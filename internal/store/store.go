@@ -62,6 +62,8 @@ type Store struct {
 	screenCache screeningCache
 	parts       partCache
 	progress    progressCache
+	histMu      sync.Mutex
+	hist        map[string]histEntry
 	codeIx      codeIndex
 	agesMu      sync.Mutex
 	ages        map[string]agesEntry

@@ -312,8 +312,36 @@ func (s *Store) snapshotsBefore(ctx context.Context, at time.Time) (map[snapKey]
 }
 
 // TargetHistory returns a node's snapshots of one target, oldest first.
+// Snapshots change once a day: a dashboard's trends are kept for a few
+// minutes (and dropped when this process saves snapshots).
 func (s *Store) TargetHistory(ctx context.Context, code, kind string, id int64) ([]programme.Snapshot, error) {
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT taken_on, actual FROM target_snapshots WHERE target_code = ? AND node_kind = ? AND node_id = ?
+	key := fmt.Sprintf("%s|%s|%d", code, kind, id)
+	s.histMu.Lock()
+	if e, ok := s.hist[key]; ok && time.Since(e.at) < 5*time.Minute {
+		s.histMu.Unlock()
+		return e.snaps, nil
+	}
+	s.histMu.Unlock()
+	out, err := s.targetHistory(ctx, code, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	s.histMu.Lock()
+	if s.hist == nil || len(s.hist) > 20000 {
+		s.hist = map[string]histEntry{}
+	}
+	s.hist[key] = histEntry{at: time.Now(), snaps: out}
+	s.histMu.Unlock()
+	return out, nil
+}
+
+type histEntry struct {
+	at    time.Time
+	snaps []programme.Snapshot
+}
+
+func (s *Store) targetHistory(ctx context.Context, code, kind string, id int64) ([]programme.Snapshot, error) {
+	rows, err := s.readRows(ctx, s.q(`SELECT taken_on, actual FROM target_snapshots WHERE target_code = ? AND node_kind = ? AND node_id = ?
 		ORDER BY taken_on`), code, kind, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: target history: %w", err)
@@ -356,6 +384,9 @@ func (s *Store) SaveSnapshots(ctx context.Context, day time.Time, r programme.Ro
 			rows = append(rows, row{code, "school", id, res})
 		}
 	}
+	s.histMu.Lock()
+	s.hist = nil
+	s.histMu.Unlock()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM target_snapshots WHERE taken_on = ?`), d); err != nil {
 			return err
