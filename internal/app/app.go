@@ -271,6 +271,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv.StartJanitor(ctx)
+	// The open campaigns' codes, in memory for the screening day's lookups.
+	go func() {
+		if err := st.WarmCodeIndex(ctx); err != nil {
+			log.Warn("code index build failed", "err", err)
+		}
+	}()
 	// Alerts: escalation of unacknowledged ones, and the channels besides
 	// the in-app inbox. Both run until shutdown.
 	var channels []worker.Channel

@@ -107,6 +107,11 @@ func startHuhangIngest(ctx context.Context, opts HuhangTargetOptions) (*ingestbe
 	if err != nil {
 		return fail(err)
 	}
+	// As serve does at start (there in the background; here before the
+	// load begins, so the measured window is the steady state).
+	if err := st.WarmCodeIndex(ctx); err != nil {
+		return fail(err)
+	}
 	srv, err := web.New(web.Config{Version: Version}, st, log)
 	if err != nil {
 		return fail(err)

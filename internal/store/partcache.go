@@ -60,6 +60,20 @@ func (c *partCache) put(key string, p Participant, now time.Time) {
 	c.byID[p.ID] = key
 }
 
+// putMany adds entries under one lock (the index build).
+func (c *partCache) putMany(ps []Participant, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m)+len(ps) > participantCacheMax {
+		c.m, c.byID = map[string]partEntry{}, map[int64]string{}
+	}
+	for _, p := range ps {
+		key := string(p.codeHash)
+		c.m[key] = partEntry{p: p, at: now}
+		c.byID[p.ID] = key
+	}
+}
+
 // forget drops participants (consent changed, code reissued, submitted).
 func (c *partCache) forget(ids ...int64) {
 	c.mu.Lock()
@@ -84,21 +98,51 @@ func (c *partCache) forgetAll() {
 // every codeIndexAge): each code is used once, so only a whole-campaign
 // index spares the database a lookup per submission.
 type codeIndex struct {
-	mu    sync.Mutex
-	built time.Time
+	mu       sync.Mutex
+	built    time.Time
+	building bool
 }
 
 // codeIndexAge is how often a miss may rebuild the index.
 const codeIndexAge = 10 * time.Minute
 
-func (s *Store) buildCodeIndex(ctx context.Context) error {
+// WarmCodeIndex builds the index now (the server calls it at start, in
+// the background). Lookups never wait for it: until it is built they read
+// the database.
+func (s *Store) WarmCodeIndex(ctx context.Context) error {
 	ix := &s.codeIx
 	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if time.Since(ix.built) < codeIndexAge {
+	if ix.building {
+		ix.mu.Unlock()
 		return nil
 	}
-	ix.built = time.Now()
+	ix.building, ix.built = true, time.Now()
+	ix.mu.Unlock()
+	defer func() {
+		ix.mu.Lock()
+		ix.building = false
+		ix.mu.Unlock()
+	}()
+	return s.buildCodeIndex(ctx)
+}
+
+// maybeRebuild starts a background rebuild when the index is older than
+// codeIndexAge (a miss: a code not seen since the last build).
+func (s *Store) maybeRebuild() {
+	ix := &s.codeIx
+	ix.mu.Lock()
+	stale := !ix.building && time.Since(ix.built) >= codeIndexAge
+	ix.mu.Unlock()
+	if stale {
+		go func() {
+			if err := s.WarmCodeIndex(context.Background()); err != nil {
+				s.log.Warn("code index build failed", "err", err)
+			}
+		}()
+	}
+}
+
+func (s *Store) buildCodeIndex(ctx context.Context) error {
 	now := time.Now()
 	camps := map[int64]Campaign{}
 	crows, err := s.read.QueryContext(ctx, s.q(`SELECT `+campaignCols+` FROM screening_campaigns c WHERE c.status = 'open' AND c.closes_at > ?`), ms(now))
@@ -121,6 +165,7 @@ func (s *Store) buildCodeIndex(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: code index: %w", err)
 		}
+		batch := make([]Participant, 0, 4096)
 		for rows.Next() {
 			var p Participant
 			var hash []byte
@@ -134,8 +179,12 @@ func (s *Store) buildCodeIndex(ctx context.Context) error {
 				p.State = PartStarted
 			}
 			p.codeHash = hash
-			s.parts.put(string(hash), p, now)
+			if batch = append(batch, p); len(batch) == cap(batch) {
+				s.parts.putMany(batch, now)
+				batch = batch[:0]
+			}
 		}
+		s.parts.putMany(batch, now)
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
@@ -158,12 +207,7 @@ func (s *Store) ParticipantForSubmit(ctx context.Context, code string) (Particip
 	if p, ok := s.parts.get(key, now); ok {
 		return p, nil
 	}
-	if err := s.buildCodeIndex(ctx); err != nil {
-		return Participant{}, err
-	}
-	if p, ok := s.parts.get(key, now); ok {
-		return p, nil
-	}
+	s.maybeRebuild()
 	p, err := s.ParticipantByCode(ctx, code)
 	if err != nil {
 		return p, err
