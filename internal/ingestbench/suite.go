@@ -47,8 +47,8 @@ type TargetSpec struct {
 // Goal is the product's ingest target, judged for every TargetSpec
 // variant (not for the baselines).
 type Goal struct {
-	MinThroughput float64       `json:"min_req_per_s"`
-	MaxP99        time.Duration `json:"max_p99_ns"`
+	MinThroughput float64       `json:"min_req_per_s"` // successful requests per second
+	MaxP99        time.Duration `json:"max_p99_ns"`    // the 99th percentile must stay under this
 }
 
 // DefaultGoal: at least 15,000 submissions/s with p99 under 25 ms at 64
@@ -57,6 +57,8 @@ var DefaultGoal = Goal{MinThroughput: 15_000, MaxP99: 25 * time.Millisecond}
 
 // SuiteConfig describes one `huhang bench-ingest` run.
 type SuiteConfig struct {
+	// Clients, Warmup and Duration shape every variant's load (see
+	// LoadConfig).
 	Clients          int
 	Warmup, Duration time.Duration
 	// Rounds repeats every variant (interleaved: all variants once, then
@@ -77,7 +79,8 @@ type SuiteConfig struct {
 	Seed uint64
 	// StdClient loads through net/http's client (see LoadConfig).
 	StdClient bool
-	Goal      Goal
+	// Goal is judged for the targets (not the baselines).
+	Goal Goal
 	// WaitIdle, when positive, waits before each load, once the server
 	// has started, up to this long until the machine has been idle (under
 	// IdleCores busy) for two seconds: on a shared machine another
