@@ -449,6 +449,8 @@ func routeSpecs() map[string]routeSpec {
 			bad: func(fx *fixtures, p *position) string {
 				return url.Values{"row_staff_0": {itoa(p.staff)}, "row_hours_0": {"0"}}.Encode()
 			}},
+		"POST /training/sessions/{id}/attendance/upload": {access: "D0:write|D6:write", path: "/training/sessions/{session}/attendance/upload",
+			node: nStaff, create: true, multipart: true, ok: 400, bad: attendanceSheetBody},
 		// One's own record: the accounts the seed links to a staff record
 		// read it and submit their certificates (an empty form is refused);
 		// any other account has no record: 404.
@@ -635,6 +637,20 @@ func uploadBody(fx *fixtures, p *position) string {
 	fw, _ := mw.CreateFormFile("file", "矩阵测试名单.csv")
 	fmt.Fprintf(fw, "学籍号,姓名,性别,出生日期,身份证号,年级,班级\r\nL%s,矩阵上传学生,女,2016-06-01,,一年级,99班\r\n",
 		"519988201606010001")
+	mw.Close()
+	return b.String()
+}
+
+// attendanceSheetBody is an attendance sheet for the position's staff,
+// sent for recording (confirm=1): a fail with no hours, valid, so a
+// refusal cannot be mere validation.
+func attendanceSheetBody(fx *fixtures, p *position) string {
+	var b strings.Builder
+	mw := multipart.NewWriter(&b)
+	mw.SetBoundary(matrixBoundary)
+	mw.WriteField("confirm", "1")
+	fw, _ := mw.CreateFormFile("file", "矩阵测试考勤表.csv")
+	fmt.Fprintf(fw, "工号,是否合格,学时\r\n%d,不合格,0\r\n", p.staff)
 	mw.Close()
 	return b.String()
 }

@@ -100,6 +100,9 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && isCertificateUpload(r.URL.Path) {
 			limit = maxEvidenceBytes + 1<<20 // a scanned certificate plus its form
 		}
+		if r.Method == http.MethodPost && isAttendanceUpload(r.URL.Path) {
+			limit = maxSheetBytes + 1<<20 // an attendance sheet plus its form
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -295,6 +298,11 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 
 // isCertificateUpload reports whether path takes a certificate with its
 // evidence file.
+// isAttendanceUpload reports the attendance-sheet upload of a session.
+func isAttendanceUpload(path string) bool {
+	return strings.HasPrefix(path, "/training/sessions/") && strings.HasSuffix(path, "/attendance/upload")
+}
+
 func isCertificateUpload(path string) bool {
 	return path == "/me/training/certificates" || path == "/api/v1/certificates" ||
 		(strings.HasPrefix(path, "/staff/") && strings.HasSuffix(path, "/certificates"))

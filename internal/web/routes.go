@@ -228,6 +228,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", pattern: "/training/sessions", access: anyNeed(trainingRecorders[0], trainingRecorders[1:]...), h: s.sessionCreate},
 		{method: "GET", pattern: "/training/sessions/{id}", access: D(authz.D0, R), h: s.sessionPage},
 		{method: "POST", pattern: "/training/sessions/{id}/attendance", access: anyNeed(trainingRecorders[0], trainingRecorders[1:]...), h: s.attendanceSubmit},
+		{method: "POST", pattern: "/training/sessions/{id}/attendance/upload", access: anyNeed(trainingRecorders[0], trainingRecorders[1:]...), h: s.attendanceUpload},
 		{method: "GET", pattern: "/me/training", access: access{kind: signedIn}, h: s.meTraining},
 		{method: "POST", pattern: "/me/training/certificates", access: access{kind: signedIn}, h: s.meCertificateSubmit},
 		{method: "GET", pattern: "/staff/{id}/training", access: D(authz.D6, R), h: s.staffTraining},

@@ -247,6 +247,7 @@ type attendanceForm struct {
 	Hours  map[int64]string
 	Failed map[int64]bool
 	Rows   []freeRow
+	Sheet  *sheetPreview // an uploaded attendance sheet, read but not yet recorded
 }
 
 const freeRows = 5
