@@ -660,3 +660,30 @@ func (s *Store) LoadTrainingHistory(ctx context.Context, h TrainingHistory) erro
 		return s.appendAudit(ctx, tx, e)
 	})
 }
+
+// CertificateEvidence opens a certificate's evidence file for a caller
+// whose scope covers the holder (or who is the holder: own); an audited
+// read. ErrNotFound when out of scope or without evidence.
+func (s *Store) CertificateEvidence(ctx context.Context, a Actor, sc authz.Scope, own, id int64) (string, []byte, error) {
+	var staffID, school, district int64
+	var name string
+	var sealed []byte
+	pred := scopePred(sc, "c.district_id", "c.school_id", "")
+	if own != 0 {
+		pred = "(" + pred + " OR c.staff_id = " + fmt.Sprint(own) + ")"
+	}
+	err := s.readRow(ctx, s.q(`SELECT c.staff_id, c.school_id, c.district_id, c.evidence_name, c.evidence FROM certificates c
+		WHERE c.id = ? AND c.evidence IS NOT NULL AND `+pred), id).Scan(&staffID, &school, &district, &name, &sealed)
+	if err != nil {
+		return "", nil, mapErr(err)
+	}
+	body, err := s.keys.Open(sealed, fmt.Sprintf("certificates.evidence:%d", id))
+	if err != nil {
+		return "", nil, fmt.Errorf("store: open evidence of certificate %d: %w", id, err)
+	}
+	e := a.entry("training.evidence_read", "certificate", id, school, district)
+	if err := s.tx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) }); err != nil {
+		return "", nil, err
+	}
+	return name, body, nil
+}

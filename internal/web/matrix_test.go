@@ -469,6 +469,9 @@ func routeSpecs() map[string]routeSpec {
 		// review changes them: 404 for everyone (a submitted one is
 		// reviewed in TestCertificateReviewedByTheSchoolOnly).
 		"POST /certificates/{id}/confirm": {access: "D6:read", path: "/certificates/{cert}/confirm", node: nStaff, form: true, ok: 404},
+		// The fixture certificates carry no evidence file: 404 for everyone
+		// (a file's download is tested in plan_access_test.go).
+		"GET /certificates/{id}/evidence": {access: "D6:own", path: "/certificates/{cert}/evidence", node: nStaff, ok: 404},
 		"POST /certificates/{id}/reject":  {access: "D6:read", path: "/certificates/{cert}/reject", node: nStaff, form: true, ok: 404},
 		"GET /api/v1/plan/progress":       {access: "D6:read", path: "/api/v1/plan/progress?school_id={school}", node: nSchool, ok: 200},
 		"GET /api/v1/plan/targets":        {access: "D0:read", path: "/api/v1/plan/targets", ok: 200},

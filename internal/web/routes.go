@@ -235,6 +235,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", pattern: "/staff/{id}/certificates", access: D(authz.D6, W), h: s.staffCertificateSubmit},
 		{method: "GET", pattern: "/certificates", access: D(authz.D6, R), h: s.certificatesPage},
 		{method: "POST", pattern: "/certificates/{id}/confirm", access: D(authz.D6, R), h: s.certificateReview(true)},
+		{method: "GET", pattern: "/certificates/{id}/evidence", access: D(authz.D6, authz.Own), h: s.certificateEvidence},
 		{method: "POST", pattern: "/certificates/{id}/reject", access: D(authz.D6, R), h: s.certificateReview(false)},
 		{method: "GET", pattern: "/api/v1/plan/progress", access: D(authz.D6, R), api: true, h: s.apiPlanProgress,
 			doc: &apiDoc{summary: "Every target judged for a node (the caller's widest, a district or a school) and its children: actual, goal, status, forecast",

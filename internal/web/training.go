@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"huhang/internal/authz"
+	"huhang/internal/export"
 	"huhang/internal/model"
 	"huhang/internal/programme"
 	"huhang/internal/store"
@@ -796,3 +797,30 @@ func (s *Server) homePlan(r *http.Request, c *reqCtx, data map[string]any) error
 // for their node (D0 write), a school's data officer for the school (D6
 // write). Handlers use recordScope, the union of both scopes.
 var trainingRecorders = []authz.Need{{Class: authz.D0, Level: authz.Write}, {Class: authz.D6, Level: authz.Write}}
+
+// certificateEvidence sends a certificate's evidence file to its holder or
+// to a reader of the holder's school (as an attachment: it is whatever the
+// holder uploaded, never rendered by the browser).
+func (s *Server) certificateEvidence(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	own, err := s.store.StaffIDOf(r.Context(), c.user.ID)
+	if err != nil {
+		return err
+	}
+	sc := c.scope(authz.D6, authz.Read)
+	sc.Classes = nil
+	name, body, err := s.store.CertificateEvidence(r.Context(), c.actor(r), sc, own, id)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		name = "evidence"
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", export.Disposition(name))
+	w.Write(body)
+	return nil
+}
