@@ -112,23 +112,21 @@ func (s *Store) programmeFacts(ctx context.Context, year int) (programme.Facts, 
 		f.Staff = append(f.Staff, p)
 	}
 	rows.Close()
-	each := func(q string, fn func(*programme.Person, *sql.Rows) error) error {
+	each := func(q string, fn func(*sql.Rows) error) error {
 		rows, err := s.read.QueryContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("store: facts: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id int64
-			if err := fn(nil, rows); err != nil {
+			if err := fn(rows); err != nil {
 				return err
 			}
-			_ = id
 		}
 		return rows.Err()
 	}
 	var scanID int64
-	err = each(`SELECT staff_id, post FROM staff_posts`, func(_ *programme.Person, r *sql.Rows) error {
+	err = each(`SELECT staff_id, post FROM staff_posts`, func(r *sql.Rows) error {
 		var post string
 		if err := r.Scan(&scanID, &post); err != nil {
 			return err
@@ -141,7 +139,7 @@ func (s *Store) programmeFacts(ctx context.Context, year int) (programme.Facts, 
 	if err != nil {
 		return f, err
 	}
-	err = each(`SELECT staff_id, kind, issued_on FROM certificates WHERE status = 'confirmed'`, func(_ *programme.Person, r *sql.Rows) error {
+	err = each(`SELECT staff_id, kind, issued_on FROM certificates WHERE status = 'confirmed'`, func(r *sql.Rows) error {
 		var kind, issued string
 		if err := r.Scan(&scanID, &kind, &issued); err != nil {
 			return err
@@ -170,7 +168,7 @@ func (s *Store) programmeFacts(ctx context.Context, year int) (programme.Facts, 
 	if year != 0 {
 		hoursQ += " WHERE school_year = " + strconv.Itoa(year)
 	}
-	err = each(hoursQ, func(_ *programme.Person, r *sql.Rows) error {
+	err = each(hoursQ, func(r *sql.Rows) error {
 		var year int
 		var hours float64
 		if err := r.Scan(&scanID, &year, &hours); err != nil {
@@ -187,7 +185,7 @@ func (s *Store) programmeFacts(ctx context.Context, year int) (programme.Facts, 
 	if err != nil {
 		return f, err
 	}
-	err = each(`SELECT id, district_id, type FROM schools ORDER BY id`, func(_ *programme.Person, r *sql.Rows) error {
+	err = each(`SELECT id, district_id, type FROM schools ORDER BY id`, func(r *sql.Rows) error {
 		var sc programme.School
 		var typ string
 		if err := r.Scan(&sc.ID, &sc.DistrictID, &typ); err != nil {
