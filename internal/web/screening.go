@@ -303,30 +303,38 @@ type rosterView struct {
 	Shown string
 }
 
-func (s *Server) campaignClassPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
-	return s.campaignClass(w, r, c, "")
-}
-
-func (s *Server) campaignClass(w http.ResponseWriter, r *http.Request, c *reqCtx, flash string) error {
+// classRoster loads the campaign and class named in the path and the
+// class's participants (with their codes when codes is set), within the
+// caller's D3 "limited" scope.
+func (s *Server) classRoster(r *http.Request, c *reqCtx, codes bool) (store.Campaign, store.ClassSummary, []store.RosterEntry, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return err
+		return store.Campaign{}, store.ClassSummary{}, nil, err
 	}
 	cid, err := pathID(r, "cid")
 	if err != nil {
-		return err
+		return store.Campaign{}, store.ClassSummary{}, nil, err
 	}
 	ctx := r.Context()
 	sc := c.scope(authz.D3, authz.Limited)
 	cp, err := s.store.GetCampaign(ctx, sc, id)
 	if err != nil {
-		return err
+		return cp, store.ClassSummary{}, nil, err
 	}
 	cl, err := s.store.GetClass(ctx, sc, cid)
 	if err != nil {
-		return err
+		return cp, cl, nil, err
 	}
-	roster, err := s.store.CampaignClassRoster(ctx, c.actor(r), sc, id, cid, false)
+	roster, err := s.store.CampaignClassRoster(ctx, c.actor(r), sc, id, cid, codes)
+	return cp, cl, roster, err
+}
+
+func (s *Server) campaignClassPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	return s.campaignClass(w, r, c, "")
+}
+
+func (s *Server) campaignClass(w http.ResponseWriter, r *http.Request, c *reqCtx, flash string) error {
+	cp, cl, roster, err := s.classRoster(r, c, false)
 	if err != nil {
 		return err
 	}
@@ -338,7 +346,7 @@ func (s *Server) campaignClass(w http.ResponseWriter, r *http.Request, c *reqCtx
 			views[i].Shown = privacy.MaskName(e.Name)
 		}
 	}
-	crumbs := []crumb{{s.cat.T(c.locale, "scr.title"), "/screening"}, {cp.Name, "/screening/" + strconv.FormatInt(id, 10)}, {cl.Name, ""}}
+	crumbs := []crumb{{s.cat.T(c.locale, "scr.title"), "/screening"}, {cp.Name, "/screening/" + strconv.FormatInt(cp.ID, 10)}, {cl.Name, ""}}
 	return s.html(w, c, "campaign_class.html", "scr.class", crumbs, map[string]any{"Campaign": cp, "Class": cl, "Roster": views,
 		"Flash": flash, "Open": cp.Status == "open"})
 }
@@ -380,25 +388,7 @@ func (s *Server) consentSubmit(w http.ResponseWriter, r *http.Request, c *reqCtx
 }
 
 func (s *Server) codesPage(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	cid, err := pathID(r, "cid")
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
-	sc := c.scope(authz.D3, authz.Limited)
-	cp, err := s.store.GetCampaign(ctx, sc, id)
-	if err != nil {
-		return err
-	}
-	cl, err := s.store.GetClass(ctx, sc, cid)
-	if err != nil {
-		return err
-	}
-	roster, err := s.store.CampaignClassRoster(ctx, c.actor(r), sc, id, cid, true)
+	cp, cl, roster, err := s.classRoster(r, c, true)
 	if err != nil {
 		return err
 	}
