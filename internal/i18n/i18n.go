@@ -1,6 +1,8 @@
-// Package i18n holds Huhang's translations: one flat JSON catalogue per
+// Package i18n holds Huhang's translations: flat JSON catalogues per
 // locale (zh-CN first, en second), used by pages and API error messages
-// alike. A missing key falls back to zh-CN, then to the key itself, so a gap
+// alike. A locale's catalogue is locales/<locale>.json plus every file in
+// locales/<locale>/ (one per feature area); a key defined twice is an
+// error. A missing key falls back to zh-CN, then to the key itself, so a gap
 // shows up in tests (which compare the catalogues) rather than as a crash.
 package i18n
 
@@ -8,12 +10,13 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"sort"
 	"strings"
 )
 
-//go:embed locales/*.json
+//go:embed locales/*.json locales/*/*.json
 var files embed.FS
 
 // Default is the locale used when nothing else is asked for.
@@ -31,13 +34,26 @@ type Catalog struct {
 func Load() (*Catalog, error) {
 	c := &Catalog{msgs: map[string]map[string]string{}}
 	for _, loc := range Locales {
-		b, err := files.ReadFile("locales/" + loc + ".json")
+		parts, err := fs.Glob(files, "locales/"+loc+"/*.json")
 		if err != nil {
-			return nil, fmt.Errorf("i18n: read %s: %w", loc, err)
+			return nil, fmt.Errorf("i18n: list %s: %w", loc, err)
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: parse %s: %w", loc, err)
+		for _, name := range append([]string{"locales/" + loc + ".json"}, parts...) {
+			b, err := files.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: read %s: %w", name, err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("i18n: parse %s: %w", name, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("i18n: %s defines %q again", name, k)
+				}
+				m[k] = v
+			}
 		}
 		c.msgs[loc] = m
 	}

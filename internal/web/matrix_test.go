@@ -216,7 +216,24 @@ type routeSpec struct {
 	freshCampaign bool
 }
 
+// moreRouteSpecs holds the rows of feature areas kept in their own test
+// files (each adds its function in an init).
+var moreRouteSpecs []func() map[string]routeSpec
+
 func routeSpecs() map[string]routeSpec {
+	specs := baseRouteSpecs()
+	for _, more := range moreRouteSpecs {
+		for k, v := range more() {
+			if _, dup := specs[k]; dup {
+				panic("route spec twice: " + k)
+			}
+			specs[k] = v
+		}
+	}
+	return specs
+}
+
+func baseRouteSpecs() map[string]routeSpec {
 	return map[string]routeSpec{
 		// Operations.
 		"GET /healthz": {access: "public", path: "/healthz", ok: 200},

@@ -17,7 +17,7 @@ func (s *Server) routeTable() []route {
 		L = authz.Limited
 		A = authz.Aggregate
 	)
-	return []route{
+	routes := []route{
 		// Operations.
 		{method: "GET", pattern: "/healthz", access: access{kind: public}, h: s.healthz},
 		{method: "GET", pattern: "/readyz", access: access{kind: public}, h: s.readyz},
@@ -269,4 +269,8 @@ func (s *Server) routeTable() []route {
 		{method: "POST", pattern: "/api/v1/certificates/{id}/reject", access: D(authz.D6, R), api: true, h: s.apiCertificateReview(false),
 			doc: &apiDoc{summary: "Reject a submitted certificate (the school's principal or data officer)", resp: okResponse{}}},
 	}
+	// Home–school cooperation (issue 6): activities, visits, key pupils,
+	// reports (homeschool_routes.go); assistance lists (assist_routes.go).
+	routes = append(routes, s.homeSchoolRoutes()...)
+	return append(routes, s.assistRoutes()...)
 }
