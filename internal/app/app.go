@@ -288,8 +288,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	st.SetNotifyChannels(worker.ChannelNames(channels))
 	// The plan's targets ship as data; a new database gets the 2021–2025
-	// plan, and a bureau adds the next one in the UI.
-	if n, err := st.EnsureTargets(ctx, programme.Plan2021()); err != nil {
+	// plan and the home–school quotas; an upgrade adds shipped targets it
+	// lacks, and a bureau adds the next plan in the UI.
+	if n, err := st.EnsureTargets(ctx, append(programme.Plan2021(), programme.HomeSchoolQuotas()...)); err != nil {
 		return err
 	} else if n > 0 {
 		log.Info("plan targets added", "count", n)

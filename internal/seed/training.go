@@ -148,7 +148,7 @@ type round struct {
 
 func loadTraining(ctx context.Context, st *store.Store, seed uint64, t Targets) error {
 	began := time.Now()
-	if _, err := st.EnsureTargets(ctx, programme.Plan2021()); err != nil {
+	if _, err := st.EnsureTargets(ctx, append(programme.Plan2021(), programme.HomeSchoolQuotas()...)); err != nil {
 		return err
 	}
 	for _, nt := range nextPlan() {

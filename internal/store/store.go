@@ -62,6 +62,7 @@ type Store struct {
 	screenCache screeningCache
 	parts       partCache
 	progress    progressCache
+	hsProgress  hsProgressCache
 	histMu      sync.Mutex
 	hist        map[string]histEntry
 	codeIx      codeIndex

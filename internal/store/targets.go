@@ -19,22 +19,26 @@ import (
 // over facts loaded in a few set-wide queries, cached per training
 // generation and day, snapshotted for trends.
 
-// EnsureTargets stores ts when no target is stored yet (the shipped plan on
-// a new database). It returns how many it added.
+// EnsureTargets stores each of ts whose code is not stored yet (active or
+// not): a new database gets the shipped targets, and an upgrade adds the
+// targets shipped since, without reviving one a bureau switched off or
+// overwriting one it changed. It returns how many it added.
 func (s *Store) EnsureTargets(ctx context.Context, ts []programme.Target) (int, error) {
-	var n int
-	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM targets").Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: targets: %w", err)
-	}
-	if n > 0 {
-		return 0, nil
-	}
+	added := 0
 	for _, t := range ts {
+		var n int
+		if err := s.read.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM targets WHERE code = ?"), t.Code).Scan(&n); err != nil {
+			return 0, fmt.Errorf("store: targets: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
 		if err := s.SaveTarget(ctx, SystemActor, t); err != nil {
 			return 0, err
 		}
+		added++
 	}
-	return len(ts), nil
+	return added, nil
 }
 
 // SaveTarget validates and stores a target (a new code, or a new version of
@@ -210,7 +214,7 @@ func (s *Store) programmeFacts(ctx context.Context, year int) (programme.Facts, 
 // and day: a dashboard view reads it instead of loading 15,000 people.
 type progressCache struct {
 	mu      sync.Mutex
-	gen     int64
+	gen     string // training, home-school and roster generations
 	day     string
 	targets []programme.Target
 	rollup  programme.Rollup
@@ -221,10 +225,12 @@ type progressCache struct {
 // Progress judges every active target for the city, each district and each
 // school as of at (its day), with the trend of the stored snapshots.
 func (s *Store) Progress(ctx context.Context, at time.Time) ([]programme.Target, programme.Rollup, error) {
-	var gen int64
-	if err := s.readRow(ctx, "SELECT gen FROM training_version WHERE id = 1").Scan(&gen); err != nil {
+	var tgen, hgen, cgen int64
+	if err := s.readRow(ctx, `SELECT t.gen, h.gen, c.gen FROM training_version t, homeschool_version h, counters_version c
+		WHERE t.id = 1 AND h.id = 1 AND c.id = 1`).Scan(&tgen, &hgen, &cgen); err != nil {
 		return nil, programme.Rollup{}, fmt.Errorf("store: training generation: %w", err)
 	}
+	gen := fmt.Sprintf("%d/%d/%d", tgen, hgen, cgen)
 	day := at.Format(dateLayout)
 	c := &s.progress
 	get := func() ([]programme.Target, programme.Rollup, bool) {
@@ -246,6 +252,9 @@ func (s *Store) Progress(ctx context.Context, at time.Time) ([]programme.Target,
 	}
 	f, err := s.programmeFacts(ctx, model.SchoolYearOf(at))
 	if err != nil {
+		return nil, programme.Rollup{}, err
+	}
+	if err := s.homeSchoolFacts(ctx, &f, at); err != nil {
 		return nil, programme.Rollup{}, err
 	}
 	r := programme.EvaluateAll(ts, f, at)
