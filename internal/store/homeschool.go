@@ -617,3 +617,22 @@ func DaysLeft(cal programme.Calendar, at time.Time) (programme.Term, int) {
 
 // Calendar returns the published semester dates.
 func (s *Store) Calendar(ctx context.Context) (programme.Calendar, error) { return s.calendar(ctx) }
+
+// HomeSchoolDistricts maps every school to its district (reports roll
+// schools up to districts).
+func (s *Store) HomeSchoolDistricts(ctx context.Context) (map[int64]int64, error) {
+	rows, err := s.readRows(ctx, `SELECT id, district_id FROM schools`)
+	if err != nil {
+		return nil, fmt.Errorf("store: school districts: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, d int64
+		if err := rows.Scan(&id, &d); err != nil {
+			return nil, err
+		}
+		out[id] = d
+	}
+	return out, rows.Err()
+}

@@ -127,6 +127,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	if err := s.homePlan(r, c, data); err != nil {
 		return err
 	}
+	if err := s.homeHomeSchool(r, c, data); err != nil {
+		return err
+	}
 	if c.sub.Has(authz.SysAdmin) {
 		h, err := s.store.AccountHealth(ctx)
 		if err != nil {
