@@ -85,6 +85,22 @@ func (s *Store) calendar(ctx context.Context) (programme.Calendar, error) {
 	return programme.Calendar(years), nil
 }
 
+// localZone is the programme's time zone: "today" for a date a school
+// enters is today in China, whatever the server's clock zone.
+var localZone = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// today is the current calendar day in the programme's zone, as a UTC
+// midnight (how parsed dates compare).
+func (s *Store) today() time.Time {
+	y, m, d := s.now().In(localZone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
 // termOfDay returns the term a day lies in, or false when the day is in a
 // holiday between terms.
 func termOfDay(cal programme.Calendar, day time.Time) (programme.Term, bool) {
@@ -102,8 +118,7 @@ func (s *Store) checkDay(v *ValidationError, cal programme.Calendar, field, valu
 		v.Add(field, "hs.err_date")
 		return programme.Term{}, false
 	}
-	today := s.now()
-	if day.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
+	if day.After(s.today()) {
 		v.Add(field, "hs.err_future")
 		return programme.Term{}, false
 	}

@@ -867,17 +867,21 @@ func (s *Server) hsReminders(ctx context.Context, c *reqCtx) ([]hsReminder, erro
 		}
 	}
 	if d0.City || len(d0.Districts) > 0 {
-		// The schools behind on a quota, as their districts' results name them.
+		// The schools behind the pace on a quota (a school's own verdict:
+		// at risk, or missed once the term is over).
+		districtOf, err := s.store.HomeSchoolDistricts(ctx)
+		if err != nil {
+			return nil, err
+		}
 		behind := map[int64]bool{}
-		for id, m := range roll.Districts {
-			if !d0.City && !slices.Contains(d0.Districts, id) {
+		for id, m := range roll.Schools {
+			if !d0.City && !slices.Contains(d0.Districts, districtOf[id]) {
 				continue
 			}
 			for _, tg := range ts {
-				if res, ok := m[tg.Code]; ok && tg.Condition.Kind == programme.CondActivities {
-					for _, sid := range res.MissingIDs {
-						behind[sid] = true
-					}
+				if res, ok := m[tg.Code]; ok && tg.Condition.Kind == programme.CondActivities &&
+					(res.Status == programme.StatusAtRisk || res.Status == programme.StatusMissed) {
+					behind[id] = true
 				}
 			}
 		}
