@@ -182,6 +182,42 @@ func TestDiscoverFindsWhatEachAccountMayOpen(t *testing.T) {
 	}
 }
 
+func TestDiscoverFindsVisitSheets(t *testing.T) {
+	c := smallCity(t)
+	ctx := context.Background()
+	targets, err := seed.FindTargets(ctx, c.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes, err := c.st.ListClasses(ctx, authz.Scope{City: true}, targets.School)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"city", "district"} {
+		if v := c.paths[name][Visits]; len(v) != 0 {
+			t.Errorf("the %s official got visit sheets %v; officials do not read a class's contact data", name, v)
+		}
+	}
+	if v := c.paths["principal"][Visits]; len(v) != len(classes) {
+		t.Errorf("the principal got %d visit sheets, want the school's %d classes", len(v), len(classes))
+	}
+	// A class teacher lists no district, school or class through the API:
+	// the sheet of their class comes from their assignment.
+	client := NewClient(30 * time.Second)
+	defer client.CloseIdleConnections()
+	s, err := Login(ctx, client, c.srv.URL, "classteacher", seed.DemoPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Discover(ctx, client, c.srv.URL, s, DiscoverOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("/classes/%d/visits", targets.Class); len(p[Visits]) != 1 || p[Visits][0] != want {
+		t.Errorf("the class teacher's visit sheets = %v, want only %s", p[Visits], want)
+	}
+}
+
 func TestDiscoverSamplesReproducibly(t *testing.T) {
 	c := smallCity(t)
 	ctx := context.Background()

@@ -136,10 +136,16 @@ const (
 	// Plan is the plan targets' dashboard: the caller's node, then each
 	// district (city) and a sample of schools.
 	Plan Kind = "plan"
+	// Visits is a class's home-visit sheet (/classes/{id}/visits): who has
+	// and has not been visited this term, the class's coverage and the
+	// visit form. Each view is audited (a write). Accounts that read the
+	// class's contact data open it: a class teacher their classes, the
+	// school's principal, data officer and psychology teacher its classes.
+	Visits Kind = "visits"
 )
 
 // Kinds lists the page kinds in drill-down order.
-var Kinds = []Kind{District, School, Class, Screening, Plan}
+var Kinds = []Kind{District, School, Class, Screening, Plan, Visits}
 
 // Paths are the page paths of each kind one account may open.
 type Paths map[Kind][]string
@@ -194,6 +200,7 @@ func Discover(ctx context.Context, c *http.Client, baseURL string, s Session, o 
 		schools = schools[:o.MaxSchools]
 	}
 	var classes []int64
+	schoolOf := map[int64]int64{} // class → school
 	for _, id := range schools {
 		out[School] = append(out[School], "/schools/"+strconv.FormatInt(id, 10))
 		var cl idList
@@ -202,6 +209,7 @@ func Discover(ctx context.Context, c *http.Client, baseURL string, s Session, o 
 		}
 		for _, x := range cl.Items {
 			classes = append(classes, x.ID)
+			schoolOf[x.ID] = id
 		}
 	}
 	rng.Shuffle(len(classes), func(i, j int) { classes[i], classes[j] = classes[j], classes[i] })
@@ -242,8 +250,74 @@ func Discover(ctx context.Context, c *http.Client, baseURL string, s Session, o 
 			}
 		}
 	}
-	if len(out[District])+len(out[School])+len(out[Class]) == 0 {
-		return nil, errors.New("bench: account " + s.Username + " may open no district, school or class page")
+	visits, err := discoverVisits(ctx, c, baseURL, s, classes, schoolOf)
+	if err != nil {
+		return nil, err
+	}
+	out[Visits] = visits
+	if len(out[District])+len(out[School])+len(out[Class])+len(out[Visits]) == 0 {
+		return nil, errors.New("bench: account " + s.Username + " may open no district, school, class or visit-sheet page")
+	}
+	return out, nil
+}
+
+// discoverVisits lists the class visit sheets the account may open: those
+// of the classes its assignments name (a class teacher's, which the
+// school and class lists leave out) and, for the sampled classes, those
+// of each school where the sheet of one of its classes opens (reading a
+// class's contact data is granted per school or per class). It asks the
+// server, one sheet per school, rather than assume a role's rights.
+func discoverVisits(ctx context.Context, c *http.Client, baseURL string, s Session, classes []int64, schoolOf map[int64]int64) ([]string, error) {
+	sheet := func(id int64) string { return "/classes/" + strconv.FormatInt(id, 10) + "/visits" }
+	opens := func(path string) (bool, error) {
+		resp, err := get(ctx, c, baseURL, s, path)
+		if err != nil {
+			return false, fmt.Errorf("bench: GET %s as %s: %w", path, s.Username, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	}
+	var out []string
+	seen := map[int64]bool{}
+	var me struct {
+		Assignments []struct {
+			ClassID int64 `json:"class_id"`
+		} `json:"assignments"`
+	}
+	if err := getJSON(ctx, c, baseURL, s, "/api/v1/me", &me); err != nil {
+		return nil, err
+	}
+	for _, a := range me.Assignments {
+		if a.ClassID == 0 || seen[a.ClassID] {
+			continue
+		}
+		seen[a.ClassID] = true
+		ok, err := opens(sheet(a.ClassID))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, sheet(a.ClassID))
+		}
+	}
+	schoolOK := map[int64]bool{}
+	for _, id := range classes {
+		if seen[id] {
+			continue
+		}
+		sc := schoolOf[id]
+		ok, probed := schoolOK[sc]
+		if !probed {
+			var err error
+			if ok, err = opens(sheet(id)); err != nil {
+				return nil, err
+			}
+			schoolOK[sc] = ok
+		}
+		if ok {
+			out = append(out, sheet(id))
+		}
 	}
 	return out, nil
 }
@@ -261,7 +335,7 @@ func ParseMix(s string) (map[Kind]int, error) {
 		k, v, ok := strings.Cut(part, "=")
 		kind := Kind(strings.TrimSpace(k))
 		if !ok || !slices.Contains(Kinds, kind) {
-			return nil, fmt.Errorf("bench: mix entry %q: want district=N, school=N, class=N, screening=N or plan=N", part)
+			return nil, fmt.Errorf("bench: mix entry %q: want district=N, school=N, class=N, screening=N, plan=N or visits=N", part)
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {

@@ -20,6 +20,7 @@ func TestParseMix(t *testing.T) {
 		{"district=1,school=2,class=2", map[Kind]int{District: 1, School: 2, Class: 2}, false},
 		{" class = 3 ", map[Kind]int{Class: 3}, false},
 		{"district=0,school=1", map[Kind]int{District: 0, School: 1}, false},
+		{"visits=1", map[Kind]int{Visits: 1}, false},
 		{"student=1", nil, true},
 		{"school=-1", nil, true},
 		{"school", nil, true},
