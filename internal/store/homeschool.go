@@ -535,12 +535,14 @@ func (s *Store) homeSchoolFacts(ctx context.Context, f *programme.Facts, at time
 // of at's day. The evaluation is cached until the next activity, visit or
 // roster change, or the next day.
 func (s *Store) HomeSchoolProgress(ctx context.Context, at time.Time) ([]programme.Target, programme.Rollup, error) {
-	var gen, rosterGen int64
-	if err := s.readRow(ctx, "SELECT h.gen, c.gen FROM homeschool_version h, counters_version c WHERE h.id = 1 AND c.id = 1").
-		Scan(&gen, &rosterGen); err != nil {
+	// Visits and activities, the roster, and the targets themselves
+	// (saving a target bumps the training generation).
+	var gen, rosterGen, targetGen int64
+	if err := s.readRow(ctx, `SELECT h.gen, c.gen, t.gen FROM homeschool_version h, counters_version c, training_version t
+		WHERE h.id = 1 AND c.id = 1 AND t.id = 1`).Scan(&gen, &rosterGen, &targetGen); err != nil {
 		return nil, programme.Rollup{}, fmt.Errorf("store: home-school generation: %w", err)
 	}
-	key := fmt.Sprintf("%d/%d/%s", gen, rosterGen, at.Format(dateLayout))
+	key := fmt.Sprintf("%d/%d/%d/%s", gen, rosterGen, targetGen, at.Format(dateLayout))
 	c := &s.hsProgress
 	get := func() ([]programme.Target, programme.Rollup, bool) {
 		c.mu.Lock()

@@ -312,6 +312,11 @@ func (s *Store) CreateSchool(ctx context.Context, a Actor, sc authz.Scope, in Sc
 		if err != nil {
 			return mapErr(err)
 		}
+		// A new school, or a school of another type, changes who the
+		// school targets judge: cached evaluations start afresh.
+		if err := s.bumpCounters(ctx, tx); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActSchoolCreate, "school", id, id, in.DistrictID))
 	})
 	return id, err
@@ -331,6 +336,11 @@ func (s *Store) UpdateSchool(ctx context.Context, a Actor, sc authz.Scope, id in
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.execOne(ctx, tx, s.q(`UPDATE schools SET code = ?, name = ?, type = ?, address = ? WHERE id = ? AND `+
 			scopePred(sc, "district_id", "id", "")), in.Code, in.Name, string(in.Type), in.Address, id); err != nil {
+			return err
+		}
+		// A new school, or a school of another type, changes who the
+		// school targets judge: cached evaluations start afresh.
+		if err := s.bumpCounters(ctx, tx); err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, a.entry(audit.ActSchoolUpdate, "school", id, id, cur.DistrictID))
