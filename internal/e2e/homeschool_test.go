@@ -54,7 +54,7 @@ func homeSchoolFixture(t *testing.T, a *app) hsFixture {
 	t.Helper()
 	ctx := context.Background()
 	var f hsFixture
-	sheet, err := a.st.ClassVisits(ctx, cityScope, a.targets.Class, time.Now())
+	sheet, err := a.st.ClassVisits(ctx, store.SystemActor, cityScope, a.targets.Class, time.Now())
 	if err != nil {
 		t.Fatalf("ClassVisits(%d): %v", a.targets.Class, err)
 	}
@@ -436,7 +436,7 @@ func TestHomeSchoolVisitConcernReachesPsychTeacher(t *testing.T) {
 	if n, err := a.st.CountOpenConcerns(ctx, schoolScope); err != nil || n != openBefore {
 		t.Fatalf("the school has %d open concerns (%v), want %d as before the journey", n, err, openBefore)
 	}
-	after, err := a.st.ClassVisits(ctx, cityScope, sheet.ClassID, time.Now())
+	after, err := a.st.ClassVisits(ctx, store.SystemActor, cityScope, sheet.ClassID, time.Now())
 	if err != nil {
 		t.Fatalf("ClassVisits: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"huhang/internal/authz"
@@ -152,10 +153,10 @@ func (s *Store) CreateActivity(ctx context.Context, a Actor, sc authz.Scope, in 
 		return 0, err
 	}
 	term, _ := s.checkDay(&v, cal, "held_on", in.HeldOn)
-	if in.Topic == "" || utf8.RuneCountInString(in.Topic) > maxTopic {
+	if in.Topic == "" || utf8.RuneCountInString(in.Topic) > maxTopic || hasControl(in.Topic, false) {
 		v.Add("topic", "hs.err_topic")
 	}
-	if utf8.RuneCountInString(in.Speaker) > maxSpeaker {
+	if utf8.RuneCountInString(in.Speaker) > maxSpeaker || hasControl(in.Speaker, false) {
 		v.Add("speaker", "hs.err_speaker")
 	}
 	if in.Parents < 0 || in.Parents > maxParents {
@@ -235,6 +236,17 @@ func (s *Store) bumpHomeSchool(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("store: bump home-school: %w", err)
 	}
 	return nil
+}
+
+// hasControl reports a control character (a null byte, an escape …) in
+// text a person typed; multiline text may hold newlines and tabs.
+func hasControl(s string, multiline bool) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || (unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t'))) {
+			return true
+		}
+	}
+	return false
 }
 
 func joinInts(xs []int) string {

@@ -110,13 +110,13 @@ func (s *Store) RecordVisit(ctx context.Context, a Actor, sc authz.Scope, in Vis
 	if len(in.Visitors) == 0 || len(in.Visitors) > maxVisitVisitors {
 		v.Add("visitors", "hs.err_visitors")
 	}
-	if utf8.RuneCountInString(in.Note) > maxVisitNote {
+	if utf8.RuneCountInString(in.Note) > maxVisitNote || hasControl(in.Note, true) {
 		v.Add("note", "hs.err_note")
 	}
 	if in.PassConcern && len(in.Concerns) == 0 {
 		v.Add("concerns", "hs.err_concern_kind")
 	}
-	if utf8.RuneCountInString(in.ConcernMessage) > maxConcernMsg {
+	if utf8.RuneCountInString(in.ConcernMessage) > maxConcernMsg || hasControl(in.ConcernMessage, true) {
 		v.Add("concern_message", "hs.err_note")
 	}
 	if err := v.Err(); err != nil {
@@ -270,7 +270,7 @@ func (s *Store) passConcern(ctx context.Context, tx *sql.Tx, a Actor, visitID in
 // the psychology teacher.
 func (s *Store) PassConcern(ctx context.Context, a Actor, sc authz.Scope, visitID int64, message string) (int64, error) {
 	message = strings.TrimSpace(message)
-	if utf8.RuneCountInString(message) > maxConcernMsg {
+	if utf8.RuneCountInString(message) > maxConcernMsg || hasControl(message, true) {
 		return 0, &FieldError{Field: "concern_message", Key: "hs.err_note"}
 	}
 	var id int64
@@ -410,7 +410,27 @@ type ClassVisitSheet struct {
 // ClassVisits returns a class's visit sheet for the term of at. The class
 // must be in sc (D2); names are full (the web layer masks them for roles
 // that do not need them).
-func (s *Store) ClassVisits(ctx context.Context, sc authz.Scope, classID int64, at time.Time) (ClassVisitSheet, error) {
+func (s *Store) ClassVisits(ctx context.Context, a Actor, sc authz.Scope, classID int64, at time.Time) (ClassVisitSheet, error) {
+	cs, err := s.classVisits(ctx, sc, classID, at)
+	if err != nil {
+		return cs, err
+	}
+	// The sheet names the class's pupils with their key-pupil categories
+	// (D2): each read is audited.
+	e := a.entry("homeschool.class_sheet_read", "class", cs.ClassID, cs.SchoolID, cs.DistrictID)
+	e.Detail = "pupils=" + strconv.Itoa(len(cs.Pupils))
+	err = s.tx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) })
+	return cs, err
+}
+
+// ClassSheetInScope reports (nil) whether a class is in sc for visits,
+// without reading or auditing its pupils.
+func (s *Store) ClassSheetInScope(ctx context.Context, sc authz.Scope, classID int64) error {
+	var id int64
+	return mapErr(s.readRow(ctx, s.q(`SELECT id FROM classes WHERE id = ? AND `+scopePred(sc, "district_id", "school_id", "id")), classID).Scan(&id))
+}
+
+func (s *Store) classVisits(ctx context.Context, sc authz.Scope, classID int64, at time.Time) (ClassVisitSheet, error) {
 	var cs ClassVisitSheet
 	if err := s.readRow(ctx, s.q(`SELECT c.id, c.name, c.school_id, sc.name, c.district_id FROM classes c JOIN schools sc ON sc.id = c.school_id
 		WHERE c.id = ? AND `+scopePred(sc, "c.district_id", "c.school_id", "c.id")), classID).

@@ -484,7 +484,7 @@ func TestVisitCoverageFollowsPupilsWhoMoveClass(t *testing.T) {
 		}
 		for _, tc := range sheets {
 			t.Run(tc.name, func(t *testing.T) {
-				cs, err := s.ClassVisits(ctx, classScope(tc.class), tc.class, testEpoch)
+				cs, err := s.ClassVisits(ctx, SystemActor, classScope(tc.class), tc.class, testEpoch)
 				if err != nil {
 					t.Fatalf("ClassVisits: %v", err)
 				}
@@ -510,7 +510,7 @@ func TestVisitCoverageFollowsPupilsWhoMoveClass(t *testing.T) {
 			})
 		}
 		t.Run("the moved pupil's categories come with the sheet", func(t *testing.T) {
-			cs, err := s.ClassVisits(ctx, school, v.class2, testEpoch)
+			cs, err := s.ClassVisits(ctx, SystemActor, school, v.class2, testEpoch)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -521,9 +521,9 @@ func TestVisitCoverageFollowsPupilsWhoMoveClass(t *testing.T) {
 			}
 		})
 		t.Run("another class's sheet is not found", func(t *testing.T) {
-			_, err := s.ClassVisits(ctx, classScope(v.class1), v.class2, testEpoch)
+			_, err := s.ClassVisits(ctx, SystemActor, classScope(v.class1), v.class2, testEpoch)
 			wantNotFound(t, "ClassVisits of another class", err)
-			_, err = s.ClassVisits(ctx, districtScope(other), v.class1, testEpoch)
+			_, err = s.ClassVisits(ctx, SystemActor, districtScope(other), v.class1, testEpoch)
 			wantNotFound(t, "ClassVisits from another district", err)
 		})
 	})

@@ -102,6 +102,11 @@ func (s *Server) apiHSCoverage(w http.ResponseWriter, r *http.Request, c *reqCtx
 		return &store.ValidationError{Fields: []store.FieldError{{Field: "by", Key: "hs.err_code"}}}
 	}
 	sc := c.scope(authz.D0, authz.Read)
+	sc.Classes = nil
+	if by == "district" && !sc.City && len(sc.Districts) == 0 {
+		// A school sees its own figures, not a district row made of them.
+		return &store.ValidationError{Fields: []store.FieldError{{Field: "by", Key: "hs.err_code"}}}
+	}
 	within := sc
 	if id := queryID(r, "school_id"); id != 0 {
 		if _, err := s.store.GetSchool(ctx, sc, id); err != nil {
@@ -192,7 +197,7 @@ func (s *Server) apiClassVisits(w http.ResponseWriter, r *http.Request, c *reqCt
 	if err != nil {
 		return err
 	}
-	sheet, err := s.store.ClassVisits(r.Context(), c.visitScope(), id, s.planAt())
+	sheet, err := s.store.ClassVisits(r.Context(), c.actor(r), c.visitScope(), id, s.planAt())
 	if err != nil {
 		return err
 	}

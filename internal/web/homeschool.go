@@ -409,21 +409,23 @@ func (s *Server) activityCreate(w http.ResponseWriter, r *http.Request, c *reqCt
 	form := formValues(r, "school_id", "kind", "held_on", "topic", "speaker", "parents")
 	in := store.ActivityInput{Kind: form["kind"], HeldOn: form["held_on"], Topic: form["topic"], Speaker: form["speaker"]}
 	in.SchoolID, _ = strconv.ParseInt(form["school_id"], 10, 64)
-	var bad bool
+	var bad error
 	if p := strings.TrimSpace(form["parents"]); p != "" {
 		n, err := strconv.Atoi(p)
-		in.Parents, bad = n, err != nil
+		if in.Parents = n; err != nil {
+			bad = &store.FieldError{Field: "parents", Key: "hs.err_parents"}
+		}
 	}
 	for _, g := range r.PostForm["grades"] {
 		n, err := strconv.Atoi(g)
 		if err != nil {
-			bad = true
+			bad = &store.FieldError{Field: "grades", Key: "hs.err_grades"}
 		}
 		in.Grades = append(in.Grades, n)
 	}
 	var id int64
-	err := error(&store.FieldError{Field: "parents", Key: "hs.err_parents"})
-	if !bad {
+	err := bad
+	if bad == nil {
 		id, err = s.store.CreateActivity(r.Context(), c.actor(r), c.recorderScope(), in)
 	}
 	if ps, ok := s.hsProblems(c, err); ok {
@@ -573,7 +575,7 @@ func (s *Server) classVisitsView(w http.ResponseWriter, r *http.Request, c *reqC
 		return err
 	}
 	ctx := r.Context()
-	sheet, err := s.store.ClassVisits(ctx, c.visitScope(), id, s.planAt())
+	sheet, err := s.store.ClassVisits(ctx, c.actor(r), c.visitScope(), id, s.planAt())
 	if err != nil {
 		return err
 	}
@@ -612,12 +614,6 @@ func (s *Server) classVisitsView(w http.ResponseWriter, r *http.Request, c *reqC
 		if !full {
 			overdue[i].Name = privacy.MaskName(overdue[i].Name)
 		}
-	}
-	// The sheet names the class's pupils with their key-pupil categories
-	// (D2): the read is audited, once per view.
-	if err := s.store.Audit(ctx, c.actor(r), "homeschool.class_sheet_read", "class", sheet.ClassID, "ok",
-		"pupils="+strconv.Itoa(len(sheet.Pupils))); err != nil {
-		return err
 	}
 	w.WriteHeader(status)
 	return s.html(w, c, "hs_class.html", "hs.class_visits", []crumb{{Label: sheet.SchoolName, URL: "/schools/" + strconv.FormatInt(sheet.SchoolID, 10)},
@@ -660,7 +656,7 @@ func (s *Server) classVisitCreate(w http.ResponseWriter, r *http.Request, c *req
 		return errBadRequest
 	}
 	// The class must be the caller's before anything is read from the form.
-	if _, err := s.store.ClassVisits(r.Context(), c.visitScope(), id, s.planAt()); err != nil {
+	if err := s.store.ClassSheetInScope(r.Context(), c.visitScope(), id); err != nil {
 		return err
 	}
 	in, ok := visitInputFrom(r)

@@ -100,6 +100,9 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && isCertificateUpload(r.URL.Path) {
 			limit = maxEvidenceBytes + 1<<20 // a scanned certificate plus its form
 		}
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/home-school/activities/") && strings.HasSuffix(r.URL.Path, "/evidence") {
+			limit = 8<<20 + 1<<20 // an activity's photo or file plus its form
+		}
 		if r.Method == http.MethodPost && isAttendanceUpload(r.URL.Path) {
 			limit = maxSheetBytes + 1<<20 // an attendance sheet plus its form
 		}
