@@ -154,6 +154,18 @@ const assistListFrom = ` FROM assist_lists l JOIN agencies a ON a.id = l.agency_
 
 const assistListGroup = ` GROUP BY l.id, l.district_id, l.school_id, s.name, l.agency_id, a.name, a.kind, l.title, l.state, l.channel, l.created_at, l.sent_at`
 
+// assistTextOK reports whether free text can be stored: no NUL (which
+// PostgreSQL text refuses) and no other control character but tab and
+// line breaks.
+func assistTextOK(s string) bool {
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}
+
 func scanAssistList(r interface{ Scan(...any) error }) (AssistList, error) {
 	var x AssistList
 	var created, sent int64
@@ -228,6 +240,8 @@ func (s *Store) validateAssistList(ctx context.Context, tx *sql.Tx, in *AssistLi
 	in.Title = strings.TrimSpace(in.Title)
 	if in.Title == "" || utf8.RuneCountInString(in.Title) > MaxAssistTitle {
 		v.Add("title", "assist.err_title")
+	} else if !assistTextOK(in.Title) {
+		v.Add("title", "assist.err_text")
 	}
 	var kind string
 	err := tx.QueryRowContext(ctx, s.q("SELECT kind FROM agencies WHERE id = ?"), in.AgencyID).Scan(&kind)
@@ -289,43 +303,16 @@ func (s *Store) UpdateAssistList(ctx context.Context, a Actor, sc authz.Scope, i
 	})
 }
 
-// AddAssistItems puts pupils on a draft list, all or nothing. Refused with
-// the item named: a pupil who is not enrolled in the list's school (or not
-// in sc: the same answer, so no other school's pupil is confirmed to
-// exist), a category the pupil does not hold, an unknown help code, help
-// "other" without a detail, a detail too long, a pupil twice or already
-// listed, more than MaxAssistItems on the list.
+// AddAssistItems puts pupils on a draft list, all or nothing. A list not
+// in sc is not found before anything else is judged. Refused with the item
+// named: a pupil who is not enrolled in the list's school (or not in sc:
+// the same answer, so no other school's pupil is confirmed to exist), a
+// category the pupil does not hold, an unknown help code, help "other"
+// without a detail, a detail too long, a pupil twice or already listed,
+// more than MaxAssistItems on the list.
 func (s *Store) AddAssistItems(ctx context.Context, a Actor, sc authz.Scope, listID int64, in []AssistItemInput) (int, error) {
-	var v ValidationError
-	if len(in) == 0 {
-		v.Add("items", "assist.err_no_items")
-	}
 	if len(in) > MaxAssistItems {
 		return 0, &FieldError{Field: "items", Key: "assist.err_too_many"}
-	}
-	seen := map[int64]bool{}
-	for i := range in {
-		x := &in[i]
-		f := "items[" + strconv.Itoa(i) + "]"
-		x.Detail = strings.TrimSpace(x.Detail)
-		if _, ok := model.ParseCategory(x.Category); !ok {
-			v.Add(f+".category", "assist.err_category")
-		}
-		if !slices.Contains(AssistHelpCodes, x.Help) {
-			v.Add(f+".help", "assist.err_help")
-		}
-		if utf8.RuneCountInString(x.Detail) > MaxAssistDetail {
-			v.Add(f+".detail", "assist.err_detail_long")
-		} else if x.Help == "other" && x.Detail == "" {
-			v.Add(f+".detail", "assist.err_detail_needed")
-		}
-		if seen[x.StudentID] {
-			v.Add(f+".student_id", "assist.err_twice")
-		}
-		seen[x.StudentID] = true
-	}
-	if err := v.Err(); err != nil {
-		return 0, err
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		l, err := s.assistListIn(ctx, tx, sc, listID)
@@ -334,6 +321,36 @@ func (s *Store) AddAssistItems(ctx context.Context, a Actor, sc authz.Scope, lis
 		}
 		if l.State != "draft" {
 			return ErrAssistSent
+		}
+		var v ValidationError
+		if len(in) == 0 {
+			v.Add("items", "assist.err_no_items")
+		}
+		seen := map[int64]bool{}
+		for i := range in {
+			x := &in[i]
+			f := "items[" + strconv.Itoa(i) + "]"
+			x.Detail = strings.TrimSpace(x.Detail)
+			if _, ok := model.ParseCategory(x.Category); !ok {
+				v.Add(f+".category", "assist.err_category")
+			}
+			if !slices.Contains(AssistHelpCodes, x.Help) {
+				v.Add(f+".help", "assist.err_help")
+			}
+			if utf8.RuneCountInString(x.Detail) > MaxAssistDetail {
+				v.Add(f+".detail", "assist.err_detail_long")
+			} else if !assistTextOK(x.Detail) {
+				v.Add(f+".detail", "assist.err_text")
+			} else if x.Help == "other" && x.Detail == "" {
+				v.Add(f+".detail", "assist.err_detail_needed")
+			}
+			if seen[x.StudentID] {
+				v.Add(f+".student_id", "assist.err_twice")
+			}
+			seen[x.StudentID] = true
+		}
+		if err := v.Err(); err != nil {
+			return err
 		}
 		if l.Items+len(in) > MaxAssistItems {
 			return &FieldError{Field: "items", Key: "assist.err_too_many"}
@@ -657,9 +674,6 @@ func validateAnswers(in []AssistAnswerInput) error {
 	if len(in) == 0 {
 		v.Add("answers", "assist.err_no_answers")
 	}
-	if len(in) > MaxAssistItems {
-		return &FieldError{Field: "answers", Key: "assist.err_too_many"}
-	}
 	seen := map[int64]bool{}
 	for i := range in {
 		x := &in[i]
@@ -670,6 +684,8 @@ func validateAnswers(in []AssistAnswerInput) error {
 		}
 		if utf8.RuneCountInString(x.Note) > MaxAssistNote {
 			v.Add(f+".note", "assist.err_note_long")
+		} else if !assistTextOK(x.Note) {
+			v.Add(f+".note", "assist.err_text")
 		}
 		if seen[x.ItemID] {
 			v.Add(f+".item_id", "assist.err_item_twice")
@@ -680,53 +696,66 @@ func validateAnswers(in []AssistAnswerInput) error {
 }
 
 // recordAnswers stores answers about items of list l inside tx, all or
-// nothing. otherList says whether a caller may be told that an item id
-// belongs to another list (it is in their scope); else it is unknown.
+// nothing, and returns how many changed (an answer given again as it
+// stands is neither written nor audited). otherList says whether a caller
+// may be told that an item id belongs to another list (one in their
+// scope); else it is unknown.
 func (s *Store) recordAnswers(ctx context.Context, tx *sql.Tx, a Actor, l AssistList, in []AssistAnswerInput, channel string,
-	otherList func(listID int64) bool) error {
+	otherList func(listID int64) bool) (int, error) {
+	if err := validateAnswers(in); err != nil {
+		return 0, err
+	}
 	var v ValidationError
+	same := make([]bool, len(in))
 	for i, x := range in {
 		var list int64
-		err := tx.QueryRowContext(ctx, s.q("SELECT list_id FROM assist_items WHERE id = ?"), x.ItemID).Scan(&list)
+		var answer, note string
+		err := tx.QueryRowContext(ctx, s.q("SELECT list_id, answer, answer_note FROM assist_items WHERE id = ?"), x.ItemID).Scan(&list, &answer, &note)
 		f := "answers[" + strconv.Itoa(i) + "].item_id"
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			v.Add(f, "assist.err_item_unknown")
 		case err != nil:
-			return err
+			return 0, err
 		case list != l.ID && otherList(list):
 			v.Add(f, "assist.err_item_other_list")
 		case list != l.ID:
 			v.Add(f, "assist.err_item_unknown")
+		default:
+			same[i] = answer == x.Answer && note == x.Note
 		}
 	}
 	if err := v.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	now := msNow(s)
 	entries := make([]audit.Entry, 0, len(in))
-	for _, x := range in {
+	for i, x := range in {
+		if same[i] {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE assist_items SET answer = ?, answer_note = ?, answered_by = ?, answered_at = ?
 			WHERE id = ? AND list_id = ?`), x.Answer, x.Note, a.UserID, now, x.ItemID, l.ID); err != nil {
-			return fmt.Errorf("store: record answer: %w", err)
+			return 0, fmt.Errorf("store: record answer: %w", err)
 		}
 		e := a.entry("assist.answered", "assist_item", x.ItemID, l.SchoolID, l.DistrictID)
 		e.Detail = fmt.Sprintf("list=%d answer=%s channel=%s", l.ID, x.Answer, channel)
 		entries = append(entries, e)
 	}
-	return s.appendAuditMany(ctx, tx, entries)
+	return len(entries), s.appendAuditMany(ctx, tx, entries)
 }
 
 // AnswerAssistItems records an agency's answers about pupils of a list
-// sent to one of agencies, all or nothing: an unknown answer, a note too
-// long, an item twice or not on this list are refused with the answer
-// named. A closed list answers ErrAssistClosed; any list not sent to them
-// ErrNotFound.
-func (s *Store) AnswerAssistItems(ctx context.Context, a Actor, agencies []int64, listID int64, in []AssistAnswerInput) error {
-	if err := validateAnswers(in); err != nil {
-		return err
+// sent to one of agencies, all or nothing, and returns how many changed.
+// Any list not sent to them: ErrNotFound, before the answers are judged; a
+// closed one ErrAssistClosed. Refused with the answer named: an unknown
+// answer, a note too long, an item twice or not on this list.
+func (s *Store) AnswerAssistItems(ctx context.Context, a Actor, agencies []int64, listID int64, in []AssistAnswerInput) (int, error) {
+	if len(in) > MaxAssistItems {
+		return 0, &FieldError{Field: "answers", Key: "assist.err_too_many"}
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		ls, err := s.assistLists(ctx, tx, "l.id = ? AND "+agencyPred(agencies), listID)
 		if err != nil {
 			return err
@@ -737,18 +766,22 @@ func (s *Store) AnswerAssistItems(ctx context.Context, a Actor, agencies []int64
 		if ls[0].State != "sent" {
 			return ErrAssistClosed
 		}
-		return s.recordAnswers(ctx, tx, a, ls[0], in, "system", func(int64) bool { return false })
+		n, err = s.recordAnswers(ctx, tx, a, ls[0], in, "system", func(int64) bool { return false })
+		return err
 	})
+	return n, err
 }
 
 // ImportAssistAnswers records the answers an agency without accounts wrote
 // into the exported workbook, for a sent list of a school in sc (D2 write),
-// all or nothing, and marks the list's channel as excel. An item of another
-// list of a school in sc is named as such; any other unknown id as unknown.
+// all or nothing, marks the list's channel as excel and returns how many
+// answers changed. An item of another list of a school in sc is named as
+// such; any other unknown id as unknown.
 func (s *Store) ImportAssistAnswers(ctx context.Context, a Actor, sc authz.Scope, listID int64, in []AssistAnswerInput) (int, error) {
-	if err := validateAnswers(in); err != nil {
-		return 0, err
+	if len(in) > MaxAssistItems {
+		return 0, &FieldError{Field: "answers", Key: "assist.err_too_many"}
 	}
+	var n int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		l, err := s.assistListIn(ctx, tx, sc, listID)
 		if err != nil {
@@ -761,21 +794,21 @@ func (s *Store) ImportAssistAnswers(ctx context.Context, a Actor, sc authz.Scope
 			return ErrAssistClosed
 		}
 		inScope := func(other int64) bool {
-			var n int
+			var k int
 			err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM assist_lists l WHERE l.id = ? AND "+
-				scopePred(sc, "l.district_id", "l.school_id", "")), other).Scan(&n)
-			return err == nil && n > 0
+				scopePred(sc, "l.district_id", "l.school_id", "")), other).Scan(&k)
+			return err == nil && k > 0
 		}
-		if err := s.recordAnswers(ctx, tx, a, l, in, "excel", inScope); err != nil {
+		if n, err = s.recordAnswers(ctx, tx, a, l, in, "excel", inScope); err != nil {
 			return err
+		}
+		if n == 0 {
+			return nil
 		}
 		_, err = tx.ExecContext(ctx, s.q("UPDATE assist_lists SET channel = 'excel' WHERE id = ?"), listID)
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	return len(in), nil
+	return n, err
 }
 
 // AssistStats counts, per school id, the pupils of the lists of schools in

@@ -241,7 +241,8 @@ func TestAssistanceListLifecycle(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					before := auditCount(t, s)
-					if got := keysOf(t, s.AnswerAssistItems(ctx, testActor, []int64{civil}, id, tc.in)); !slices.Equal(got, tc.want) {
+					_, err := s.AnswerAssistItems(ctx, testActor, []int64{civil}, id, tc.in)
+					if got := keysOf(t, err); !slices.Equal(got, tc.want) {
 						t.Errorf("errors %v, want %v", got, tc.want)
 					}
 					if n := count(t, s, "assist_items", "answer <> ''"); n != 0 || auditCount(t, s) != before {
@@ -249,15 +250,21 @@ func TestAssistanceListLifecycle(t *testing.T) {
 					}
 				})
 			}
-			wantNotFound(t, "another agency answers", s.AnswerAssistItems(ctx, testActor, []int64{women}, id,
-				[]AssistAnswerInput{{ItemID: items[0].ID, Answer: "received"}}))
+			_, err := s.AnswerAssistItems(ctx, testActor, []int64{women}, id, []AssistAnswerInput{{ItemID: items[0].ID, Answer: "received"}})
+			wantNotFound(t, "another agency answers", err)
+			_, err = s.AnswerAssistItems(ctx, testActor, []int64{women}, id, nil)
+			wantNotFound(t, "another agency answers nothing", err)
 			before := auditCount(t, s)
-			if err := s.AnswerAssistItems(ctx, testActor, []int64{civil}, id, []AssistAnswerInput{{ItemID: items[0].ID, Answer: "assisted", Note: "已发放助学金"},
-				{ItemID: items[1].ID, Answer: "received"}}); err != nil {
-				t.Fatal(err)
+			answers := []AssistAnswerInput{{ItemID: items[0].ID, Answer: "assisted", Note: "已发放助学金"}, {ItemID: items[1].ID, Answer: "received"}}
+			if n, err := s.AnswerAssistItems(ctx, testActor, []int64{civil}, id, answers); err != nil || n != 2 {
+				t.Fatalf("answers: %d, %v", n, err)
 			}
 			if got := auditCount(t, s) - before; got != 2 {
 				t.Errorf("%d audit entries for two answers", got)
+			}
+			// The same answers again change nothing and are not audited.
+			if n, err := s.AnswerAssistItems(ctx, testActor, []int64{civil}, id, answers); err != nil || n != 0 || auditCount(t, s)-before != 2 {
+				t.Errorf("answers given again: %d changed, %v, %d entries", n, err, auditCount(t, s)-before)
 			}
 			l, its, err := s.GetAssistList(ctx, testActor, sc, id)
 			if err != nil {
@@ -308,7 +315,7 @@ func TestAssistanceListLifecycle(t *testing.T) {
 			if err := s.CloseAssistList(ctx, testActor, sc, id); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.AnswerAssistItems(ctx, testActor, []int64{civil}, id, []AssistAnswerInput{{ItemID: items[0].ID, Answer: "declined"}}); !errors.Is(err, ErrAssistClosed) {
+			if _, err := s.AnswerAssistItems(ctx, testActor, []int64{civil}, id, []AssistAnswerInput{{ItemID: items[0].ID, Answer: "declined"}}); !errors.Is(err, ErrAssistClosed) {
 				t.Errorf("answer to a closed list: %v", err)
 			}
 			if _, err := s.ImportAssistAnswers(ctx, testActor, sc, id, []AssistAnswerInput{{ItemID: items[0].ID, Answer: "declined"}}); !errors.Is(err, ErrAssistClosed) {

@@ -459,7 +459,7 @@ type KeyMarkInput struct {
 // unknown category or source, a category twice, a date that is not one, in
 // the future or before the pupil's birth. A pupil outside sc: ErrNotFound.
 func (s *Store) SetKeyCategories(ctx context.Context, a Actor, sc authz.Scope, studentID int64, in []KeyMarkInput) error {
-	today := kpDay(s.now())
+	today := s.today() // China's day, as every date a school enters is checked
 	var v ValidationError
 	seen := map[string]bool{}
 	for i := range in {
@@ -514,7 +514,7 @@ func (s *Store) SetKeyCategories(ctx context.Context, a Actor, sc authz.Scope, s
 		if err != nil {
 			return err
 		}
-		roster := rosterSince(created, s.now().Location())
+		roster := rosterSince(created, localZone)
 		var next model.CategorySet
 		now := msNow(s)
 		changed := 0
