@@ -48,13 +48,15 @@ type Options struct {
 	// PasswordParams hashes the demo passwords (tests pass cheap ones).
 	PasswordParams *auth.Params
 	// SkipScreening leaves out the screening history (benchmarks that
-	// bring their own campaigns); the training history is loaded either way.
+	// bring their own campaigns); the training and home–school histories
+	// are loaded either way.
 	SkipScreening bool
 }
 
 // Load generates the city into an empty store and creates the demo
-// accounts. Their targets: the first district, its first primary school,
-// that school's top two classes and the first agency.
+// accounts, then the screening, training and home–school histories. The
+// accounts' targets: the first district, its first primary school, that
+// school's top two classes and the first agency.
 func Load(ctx context.Context, st *store.Store, o Options) (demo.Summary, error) {
 	// The demo city lives in the current school year, so rosters, imports
 	// and the calendar agree whenever it is loaded.
@@ -63,7 +65,8 @@ func Load(ctx context.Context, st *store.Store, o Options) (demo.Summary, error)
 	if err != nil {
 		return demo.Summary{}, err
 	}
-	sum, err := demo.Generate(demo.Config{Seed: o.Seed, Scale: o.Scale, StartYear: year}, &progressSink{BulkLoader: loader, out: o.Progress})
+	city := newCityCapture(&progressSink{BulkLoader: loader, out: o.Progress})
+	sum, err := demo.Generate(demo.Config{Seed: o.Seed, Scale: o.Scale, StartYear: year}, city)
 	if err != nil {
 		loader.Abort()
 		return sum, fmt.Errorf("demo: %w", err)
@@ -89,6 +92,11 @@ func Load(ctx context.Context, st *store.Store, o Options) (demo.Summary, error)
 	}
 	if err := loadTraining(ctx, st, o.Seed, t); err != nil {
 		return sum, fmt.Errorf("demo training: %w", err)
+	}
+	// After the training history, so the class teams' posts leave the
+	// training draw and its demo staff as they were.
+	if err := loadHomeSchool(ctx, st, o.Seed, t, city); err != nil {
+		return sum, fmt.Errorf("demo home-school: %w", err)
 	}
 	return sum, nil
 }

@@ -1,13 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"iter"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
+
+	"huhang/internal/programme"
 )
 
 // A generated home–school history (the demo city): class teams, parent-school
@@ -16,9 +19,9 @@ import (
 // straight into the tables in multi-row INSERTs; everyday records go through
 // the validated, audited methods.
 //
-// Sealed columns are sealed here exactly as the everyday writes seal them,
-// with the column and the row's id as additional data: "home_visits.note:<id>",
-// "visit_concerns.message:<id>", "hs_evidence.body:<id>".
+// Sealed columns are sealed here exactly as the everyday writes seal them
+// (visitNoteAAD, concernMessageAAD, evidenceAAD: the column and the row's
+// id as additional data).
 
 // HistoryTeamPost puts a member of staff on a class's team as one of its
 // subject teachers (a staff_posts row with post subject_teacher and the
@@ -116,18 +119,21 @@ type HomeSchoolLoad struct {
 	TeamPosts, Activities, Evidence, Visits, Visitors, Concerns, Coverage, Marks, AssistLists, AssistItems int
 }
 
-// homeSchoolBatch is how many visits one transaction holds at most (it
-// ends at the first change of school past it): measured on the demo city,
-// larger batches gained nothing and smaller ones cost commits.
+// homeSchoolBatch is how many visits one transaction holds before it ends
+// at the next change of school. Measured on a half-size demo city (two
+// runs each, a busy two-core machine): 10,000 took about a fifth longer
+// than 40,000, and 160,000 was no faster while it held four times the WAL.
 const homeSchoolBatch = 40000
 
 // LoadHomeSchoolHistory writes a generated history into empty home–school
 // tables: the class-team posts, activities, marks and lists in one
 // transaction, then the visits in transactions of about homeSchoolBatch
-// visits, each keeping visit_coverage (one row per pupil and term) and
-// homeschool_version in step with the visits it adds. The last transaction
-// appends one audit entry for the load. ErrConflict when activities or
-// visits are already there. It is for the demo city.
+// visits, each keeping visit_coverage (one row per pupil and term, merged
+// as RecordVisit merges it) and homeschool_version in step with the visits
+// it adds; a failure leaves the batches before it in place, as BulkLoader
+// does. A last transaction appends one audit entry for the load.
+// ErrConflict when activities or visits are already there. It is for the
+// demo city.
 func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) (HomeSchoolLoad, error) {
 	var n HomeSchoolLoad
 	var next struct{ activity, evidence, visit, concern, list int64 }
@@ -164,7 +170,7 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 			for _, e := range a.Evidence {
 				eid := next.evidence
 				next.evidence++
-				body, err := s.keys.Seal(e.Body, "hs_evidence.body:"+strconv.FormatInt(eid, 10))
+				body, err := s.keys.Seal(e.Body, evidenceAAD(eid))
 				if err != nil {
 					return fmt.Errorf("store: seal evidence: %w", err)
 				}
@@ -213,17 +219,15 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 	if h.Visits != nil {
 		var w *hsWriter
 		var tx *sql.Tx
-		var first int64 // the batch's first visit id
+		cov := map[hsCovKey]*hsCov{}
 		batch, school := 0, int64(-1)
 		end := func() error {
-			if err := w.flush(); err != nil {
-				return err
-			}
-			c, err := s.coverVisits(ctx, tx, first, next.visit-1)
+			c, err := s.coverVisits(w, cov)
 			if err != nil {
 				return err
 			}
 			n.Coverage += c
+			clear(cov)
 			if err := s.bumpHomeSchool(ctx, tx); err != nil {
 				return err
 			}
@@ -249,7 +253,11 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 					return n, fmt.Errorf("store: home-school history: %w", mapErr(err))
 				}
 				w = &hsWriter{s: s, ctx: ctx, tx: tx}
-				first, batch = next.visit, 0
+				batch = 0
+			}
+			bit := slices.Index(VisitModes, v.Mode)
+			if bit < 0 {
+				return n, fmt.Errorf("%w: visit mode %q", ErrInvalid, v.Mode)
 			}
 			school = v.SchoolID
 			id := next.visit
@@ -257,7 +265,7 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 			batch++
 			var note any
 			if v.Note != "" {
-				if note, err = s.keys.Seal([]byte(v.Note), "home_visits.note:"+strconv.FormatInt(id, 10)); err != nil {
+				if note, err = s.keys.Seal([]byte(v.Note), visitNoteAAD(id)); err != nil {
 					return n, fmt.Errorf("store: seal visit note: %w", err)
 				}
 			}
@@ -266,6 +274,17 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 				return n, err
 			}
 			n.Visits++
+			k := hsCovKey{v.TermYear, v.TermSem, v.StudentID}
+			if c := cov[k]; c == nil {
+				cov[k] = &hsCov{school: v.SchoolID, district: v.DistrictID, visits: 1, modes: 1 << bit, first: v.VisitedOn, last: v.VisitedOn}
+			} else {
+				c.visits++
+				c.modes |= 1 << bit
+				c.first, c.last = min(c.first, v.VisitedOn), max(c.last, v.VisitedOn)
+				if v.VisitedOn >= c.last {
+					c.school, c.district = v.SchoolID, v.DistrictID
+				}
+			}
 			for _, staff := range v.Visitors {
 				if err := w.add(hsVisitors, id, staff); err != nil {
 					return n, err
@@ -277,7 +296,7 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 				next.concern++
 				var msg any
 				if c.Message != "" {
-					if msg, err = s.keys.Seal([]byte(c.Message), "visit_concerns.message:"+strconv.FormatInt(cid, 10)); err != nil {
+					if msg, err = s.keys.Seal([]byte(c.Message), concernMessageAAD(cid)); err != nil {
 						return n, fmt.Errorf("store: seal concern: %w", err)
 					}
 				}
@@ -313,7 +332,15 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 		return n, err
 	}
 	// Fresh statistics for the planner: the tables went from empty to
-	// hundreds of thousands of rows.
+	// hundreds of thousands of rows. SQLite samples (a full ANALYZE of
+	// these tables took a tenth of the load), then goes back to full
+	// analyses.
+	if s.dialect.name() == "sqlite" {
+		if _, err := s.write.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
+			return n, err
+		}
+		defer s.write.ExecContext(ctx, "PRAGMA analysis_limit = 0")
+	}
 	for _, t := range []string{"hs_activities", "home_visits", "home_visit_visitors", "visit_coverage", "visit_concerns", "key_pupil_marks", "assist_items", "staff_posts"} {
 		if _, err := s.write.ExecContext(ctx, "ANALYZE "+t); err != nil {
 			return n, fmt.Errorf("store: analyze %s: %w", t, err)
@@ -322,31 +349,39 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 	return n, nil
 }
 
-// coverVisits adds the visits with ids first…last to visit_coverage: one
-// row per pupil and term, counted at the pupil's current school, merged
-// with the row already there. It returns how many rows it added or
-// changed.
-func (s *Store) coverVisits(ctx context.Context, tx *sql.Tx, first, last int64) (int, error) {
-	if last < first {
-		return 0, nil
+// hsCovKey and hsCov are a pupil's coverage in a term, summed over the
+// visits of one batch.
+type hsCovKey struct {
+	year, sem int
+	student   int64
+}
+
+type hsCov struct {
+	school, district int64
+	visits, modes    int
+	first, last      string
+}
+
+// coverVisits merges a batch's coverage into visit_coverage, as RecordVisit
+// does visit by visit: visits add up, modes join, the first and last days
+// widen, and the pupil counts at the school of their latest visit. It
+// returns how many pupil-terms it wrote.
+func (s *Store) coverVisits(w *hsWriter, cov map[hsCovKey]*hsCov) (int, error) {
+	keys := make([]hsCovKey, 0, len(cov))
+	for k := range cov {
+		keys = append(keys, k)
 	}
-	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO visit_coverage (term_year, term_sem, student_id, school_id, district_id, visits, modes, first_on, last_on)
-		SELECT v.term_year, v.term_sem, v.student_id, p.school_id, p.district_id, COUNT(*),
-			MAX(CASE WHEN v.mode = 'in_person' THEN 1 ELSE 0 END) + MAX(CASE WHEN v.mode = 'phone' THEN 2 ELSE 0 END) + MAX(CASE WHEN v.mode = 'wechat' THEN 4 ELSE 0 END),
-			MIN(v.visited_on), MAX(v.visited_on)
-		FROM home_visits v JOIN students p ON p.id = v.student_id
-		WHERE v.id BETWEEN ? AND ?
-		GROUP BY v.term_year, v.term_sem, v.student_id, p.school_id, p.district_id
-		ON CONFLICT (term_year, term_sem, student_id) DO UPDATE SET
-			visits = visit_coverage.visits + excluded.visits,
-			modes = visit_coverage.modes | excluded.modes,
-			first_on = CASE WHEN excluded.first_on < visit_coverage.first_on THEN excluded.first_on ELSE visit_coverage.first_on END,
-			last_on = CASE WHEN excluded.last_on > visit_coverage.last_on THEN excluded.last_on ELSE visit_coverage.last_on END`), first, last)
-	if err != nil {
-		return 0, fmt.Errorf("store: visit coverage: %w", mapErr(err))
+	// In key order, so the rows reach the primary key's B-tree in order.
+	slices.SortFunc(keys, func(a, b hsCovKey) int {
+		return cmp.Or(cmp.Compare(a.year, b.year), cmp.Compare(a.sem, b.sem), cmp.Compare(a.student, b.student))
+	})
+	for _, k := range keys {
+		c := cov[k]
+		if err := w.add(hsCoverage, k.year, k.sem, k.student, c.school, c.district, c.visits, c.modes, c.first, c.last); err != nil {
+			return 0, err
+		}
 	}
-	c, _ := res.RowsAffected()
-	return int(c), nil
+	return len(keys), w.flush()
 }
 
 func msOr0(t time.Time) int64 {
@@ -358,29 +393,37 @@ func msOr0(t time.Time) int64 {
 
 // hsTable is one table the history writes, with its columns.
 type hsTable struct {
-	name string
-	cols []string
+	name   string
+	cols   []string
+	suffix string // after the VALUES
 }
 
 // The tables in the order their rows must reach the database (parents
 // before children).
 var (
-	hsPosts      = &hsTable{"staff_posts", []string{"staff_id", "school_id", "district_id", "post", "class_id"}}
-	hsActivities = &hsTable{"hs_activities", []string{"id", "school_id", "district_id", "kind", "held_on", "term_year", "term_sem", "topic", "speaker",
+	hsPosts      = &hsTable{name: "staff_posts", cols: []string{"staff_id", "school_id", "district_id", "post", "class_id"}}
+	hsActivities = &hsTable{name: "hs_activities", cols: []string{"id", "school_id", "district_id", "kind", "held_on", "term_year", "term_sem", "topic", "speaker",
 		"grades", "parents", "created_by", "created_at"}}
-	hsEvidence = &hsTable{"hs_evidence", []string{"id", "activity_id", "school_id", "district_id", "kind", "name", "mime", "size", "body", "faces",
+	hsEvidence = &hsTable{name: "hs_evidence", cols: []string{"id", "activity_id", "school_id", "district_id", "kind", "name", "mime", "size", "body", "faces",
 		"created_by", "created_at"}}
-	hsMarks = &hsTable{"key_pupil_marks", []string{"student_id", "category", "school_id", "district_id", "since", "source", "noted_by", "noted_at"}}
-	hsLists = &hsTable{"assist_lists", []string{"id", "district_id", "school_id", "agency_id", "title", "state", "channel", "created_by", "created_at",
+	hsMarks = &hsTable{name: "key_pupil_marks", cols: []string{"student_id", "category", "school_id", "district_id", "since", "source", "noted_by", "noted_at"}}
+	hsLists = &hsTable{name: "assist_lists", cols: []string{"id", "district_id", "school_id", "agency_id", "title", "state", "channel", "created_by", "created_at",
 		"sent_by", "sent_at"}}
-	hsItems = &hsTable{"assist_items", []string{"list_id", "student_id", "school_id", "district_id", "category", "help", "detail", "answer", "answer_note",
+	hsItems = &hsTable{name: "assist_items", cols: []string{"list_id", "student_id", "school_id", "district_id", "category", "help", "detail", "answer", "answer_note",
 		"answered_by", "answered_at"}}
-	hsVisits = &hsTable{"home_visits", []string{"id", "student_id", "school_id", "district_id", "class_id", "visited_on", "term_year", "term_sem",
+	hsVisits = &hsTable{name: "home_visits", cols: []string{"id", "student_id", "school_id", "district_id", "class_id", "visited_on", "term_year", "term_sem",
 		"mode", "family", "living", "since_last", "concerns", "help", "note", "recorded_by", "recorded_at"}}
-	hsVisitors = &hsTable{"home_visit_visitors", []string{"visit_id", "staff_id"}}
-	hsConcerns = &hsTable{"visit_concerns", []string{"id", "visit_id", "student_id", "school_id", "district_id", "class_id", "kinds", "message",
+	hsVisitors = &hsTable{name: "home_visit_visitors", cols: []string{"visit_id", "staff_id"}}
+	hsConcerns = &hsTable{name: "visit_concerns", cols: []string{"id", "visit_id", "student_id", "school_id", "district_id", "class_id", "kinds", "message",
 		"state", "raised_by", "raised_at", "handled_by", "handled_at", "outcome"}}
-	hsOrder = []*hsTable{hsPosts, hsActivities, hsEvidence, hsMarks, hsLists, hsItems, hsVisits, hsVisitors, hsConcerns}
+	hsCoverage = &hsTable{name: "visit_coverage", cols: []string{"term_year", "term_sem", "student_id", "school_id", "district_id", "visits", "modes",
+		"first_on", "last_on"}, suffix: ` ON CONFLICT (term_year, term_sem, student_id) DO UPDATE SET visits = visit_coverage.visits + excluded.visits,
+			modes = visit_coverage.modes | excluded.modes,
+			school_id = CASE WHEN excluded.last_on >= visit_coverage.last_on THEN excluded.school_id ELSE visit_coverage.school_id END,
+			district_id = CASE WHEN excluded.last_on >= visit_coverage.last_on THEN excluded.district_id ELSE visit_coverage.district_id END,
+			first_on = CASE WHEN excluded.first_on < visit_coverage.first_on THEN excluded.first_on ELSE visit_coverage.first_on END,
+			last_on = CASE WHEN excluded.last_on > visit_coverage.last_on THEN excluded.last_on ELSE visit_coverage.last_on END`}
+	hsOrder = []*hsTable{hsPosts, hsActivities, hsEvidence, hsMarks, hsLists, hsItems, hsVisits, hsVisitors, hsConcerns, hsCoverage}
 )
 
 // hsWriter buffers rows per table and writes them in multi-row INSERTs
@@ -390,7 +433,7 @@ type hsWriter struct {
 	s    *Store
 	ctx  context.Context
 	tx   *sql.Tx
-	bufs [9]hsBuf
+	bufs []hsBuf                // per table of hsOrder
 	full map[*hsTable]*sql.Stmt // the full-size INSERT of each table, prepared once per transaction
 }
 
@@ -400,6 +443,9 @@ type hsBuf struct {
 }
 
 func (w *hsWriter) buf(t *hsTable) *hsBuf {
+	if w.bufs == nil {
+		w.bufs = make([]hsBuf, len(hsOrder))
+	}
 	for i, o := range hsOrder {
 		if o == t {
 			return &w.bufs[i]
@@ -420,6 +466,9 @@ func (w *hsWriter) add(t *hsTable, vals ...any) error {
 
 func (w *hsWriter) flush() error {
 	for i, t := range hsOrder {
+		if w.bufs == nil {
+			return nil
+		}
 		b := &w.bufs[i]
 		if b.rows == 0 {
 			continue
@@ -438,7 +487,7 @@ func (w *hsWriter) insert(t *hsTable, b *hsBuf) error {
 	if b.rows == maxParams/len(t.cols) {
 		st := w.full[t]
 		if st == nil {
-			if st, err = w.tx.PrepareContext(w.ctx, w.s.q(head+placeholders(b.rows, len(t.cols)))); err != nil {
+			if st, err = w.tx.PrepareContext(w.ctx, w.s.q(head+placeholders(b.rows, len(t.cols))+t.suffix)); err != nil {
 				return fmt.Errorf("store: home-school history: prepare %s: %w", t.name, err)
 			}
 			if w.full == nil {
@@ -448,10 +497,63 @@ func (w *hsWriter) insert(t *hsTable, b *hsBuf) error {
 		}
 		_, err = st.ExecContext(w.ctx, b.args...)
 	} else {
-		_, err = w.tx.ExecContext(w.ctx, w.s.q(head+placeholders(b.rows, len(t.cols))), b.args...)
+		_, err = w.tx.ExecContext(w.ctx, w.s.q(head+placeholders(b.rows, len(t.cols))+t.suffix), b.args...)
 	}
 	if err != nil {
 		return fmt.Errorf("store: home-school history: insert into %s: %w", t.name, mapErr(err))
 	}
 	return nil
+}
+
+// ReplaceSnapshots stores r's results as the snapshots of day, like
+// SaveSnapshots, but replaces only those of the targets r judges: the
+// home–school history re-judges its quotas on month ends whose snapshots
+// the training history already took (without visits or activities then).
+func (s *Store) ReplaceSnapshots(ctx context.Context, day time.Time, r programme.Rollup) error {
+	d := day.Format(dateLayout)
+	var codes []any
+	seen := map[string]bool{}
+	var args []any
+	add := func(code, kind string, id int64, res programme.Result) {
+		if !seen[code] {
+			seen[code] = true
+			codes = append(codes, code)
+		}
+		args = append(args, code, kind, id, d, res.Population, res.Met, res.Actual)
+	}
+	for code, res := range r.City {
+		add(code, "city", 0, res)
+	}
+	for id, m := range r.Districts {
+		for code, res := range m {
+			add(code, "district", id, res)
+		}
+	}
+	for id, m := range r.Schools {
+		for code, res := range m {
+			add(code, "school", id, res)
+		}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	s.histMu.Lock()
+	s.hist = nil
+	s.histMu.Unlock()
+	const cols = 7
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM target_snapshots WHERE taken_on = ? AND target_code IN (`+
+			strings.TrimSuffix(strings.Repeat("?, ", len(codes)), ", ")+`)`), append([]any{d}, codes...)...); err != nil {
+			return fmt.Errorf("store: snapshots: %w", err)
+		}
+		per := 1000 * cols
+		for start := 0; start < len(args); start += per {
+			chunk := args[start:min(start+per, len(args))]
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO target_snapshots (target_code, node_kind, node_id, taken_on, population, met, actual)
+				VALUES `+placeholders(len(chunk)/cols, cols)), chunk...); err != nil {
+				return fmt.Errorf("store: snapshots: %w", err)
+			}
+		}
+		return nil
+	})
 }

@@ -117,61 +117,47 @@ func keyWhere(sc authz.Scope, f KeyFilter) (string, []any) {
 }
 
 // keyRows reads the key pupils matching f in sc, in roster order, with
-// their marks and last follow-up; names only when names is set.
+// their marks and last follow-up; names only when names is set. One query:
+// a pupil comes once per mark (or once without one), in a row.
 func (s *Store) keyRows(ctx context.Context, q kpQuerier, sc authz.Scope, f KeyFilter, names bool) ([]keyRow, error) {
 	cond, args := keyWhere(sc, f)
-	nameCols := "st.name, COALESCE(c.name, '')"
+	cols := `st.id, st.school_id, st.district_id, COALESCE(st.class_id, 0), st.categories, st.created_at,
+		COALESCE((SELECT MAX(v.visited_on) FROM home_visits v WHERE v.student_id = st.id), ''),
+		COALESCE(m.category, ''), COALESCE(m.since, ''), COALESCE(m.source, '')`
+	query := `SELECT ` + cols + `, st.name, COALESCE(c.name, '')
+		FROM students st LEFT JOIN classes c ON c.id = st.class_id LEFT JOIN key_pupil_marks m ON m.student_id = st.id
+		WHERE ` + cond + ` ORDER BY c.grade, c.number, st.name, st.id`
 	if !names {
-		nameCols = "'', ''"
+		// Counts only: no names; a pupil's rows still come together.
+		query = `SELECT ` + cols + `, '', '' FROM students st LEFT JOIN key_pupil_marks m ON m.student_id = st.id WHERE ` + cond + ` ORDER BY st.id`
 	}
-	rows, err := q.QueryContext(ctx, s.q(`SELECT st.id, st.school_id, st.district_id, COALESCE(st.class_id, 0), `+nameCols+`, st.categories, st.created_at,
-		COALESCE((SELECT MAX(v.visited_on) FROM home_visits v WHERE v.student_id = st.id), '')
-		FROM students st LEFT JOIN classes c ON c.id = st.class_id WHERE `+cond+` ORDER BY c.grade, c.number, st.name, st.id`), args...)
+	rows, err := q.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: key pupils: %w", err)
 	}
+	defer rows.Close()
 	var out []keyRow
-	index := map[int64]int{}
 	for rows.Next() {
 		var r keyRow
 		var cats int64
-		if err := rows.Scan(&r.id, &r.school, &r.district, &r.class, &r.name, &r.className, &cats, &r.created, &r.last); err != nil {
-			rows.Close()
+		var m KeyMark
+		if err := rows.Scan(&r.id, &r.school, &r.district, &r.class, &cats, &r.created, &r.last, &m.Category, &m.Since, &m.Source,
+			&r.name, &r.className); err != nil {
 			return nil, fmt.Errorf("store: key pupils: %w", err)
 		}
-		r.cats = model.CategorySet(cats)
-		index[r.id] = len(out)
-		out = append(out, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	marks, err := q.QueryContext(ctx, s.q(`SELECT m.student_id, m.category, m.since, m.source FROM key_pupil_marks m
-		JOIN students st ON st.id = m.student_id WHERE `+cond), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: key pupil marks: %w", err)
-	}
-	defer marks.Close()
-	for marks.Next() {
-		var id int64
-		var m KeyMark
-		if err := marks.Scan(&id, &m.Category, &m.Since, &m.Source); err != nil {
-			return nil, fmt.Errorf("store: key pupil marks: %w", err)
+		if n := len(out); n == 0 || out[n-1].id != r.id {
+			r.cats = model.CategorySet(cats)
+			out = append(out, r)
 		}
-		i, ok := index[id]
-		if !ok {
-			continue
+		if m.Category != "" {
+			last := &out[len(out)-1]
+			if last.marks == nil {
+				last.marks = map[model.Category]KeyMark{}
+			}
+			last.marks[m.Category] = m
 		}
-		if out[i].marks == nil {
-			out[i].marks = map[model.Category]KeyMark{}
-		}
-		out[i].marks[m.Category] = m
 	}
-	return out, marks.Err()
+	return out, rows.Err()
 }
 
 // keyCadence reads the cadence of every category.
