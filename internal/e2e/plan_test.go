@@ -111,7 +111,10 @@ func (b *browser) wantPlanStatuses(where, today string, rows []planTargetRow, co
 	out := map[string]string{}
 	for _, r := range rows {
 		st := planStatusOf(r.Word)
-		if st == "not_applicable" && (counts[r.Code] || r.Shown == "–") && r.Class == planStatuses[st].class {
+		// The home–school quotas are per school type: a kindergarten's
+		// quota does not apply to a primary school, and the reverse.
+		typed := strings.HasPrefix(r.Code, "hs-")
+		if st == "not_applicable" && (counts[r.Code] || r.Shown == "–" || typed) && r.Class == planStatuses[st].class {
 			out[r.Code] = st
 			continue
 		}
