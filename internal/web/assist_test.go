@@ -779,6 +779,31 @@ func TestHostileInputToKeyPupilAndAssistanceEndpoints(t *testing.T) {
 			runHostile(t, admin, "POST", fmt.Sprintf("/api/v1/assist/lists/%d/send", draft), []hostile{
 				{"sending an empty list", ``, 400, "items"},
 			}, itemsOf(draft))
+			runHostile(t, admin, "POST", fmt.Sprintf("/api/v1/assist/lists/%d/close", draft), []hostile{
+				{"closing a draft", ``, 409, ""},
+			}, itemsOf(draft))
+			runHostile(t, admin, "POST", fmt.Sprintf("/api/v1/assist/lists/%d/send", w.listB), []hostile{
+				{"sending another school's list", ``, 404, ""},
+			}, itemsOf(w.listB))
+			runHostile(t, admin, "POST", fmt.Sprintf("/api/v1/assist/lists/%d/send", w.listA), []hostile{
+				{"sending a sent list again", ``, 409, ""},
+			}, itemsOf(w.listA))
+			itemsB, itemsA := itemIDs(t, e, w.listB), itemIDs(t, e, w.listA)
+			for _, tc := range []struct {
+				name   string
+				path   string
+				status int
+				list   int64
+			}{
+				{"an item of another school's list", fmt.Sprintf("/api/v1/assist/lists/%d/items/%d", w.listB, itemsB[0]), 404, w.listB},
+				{"an item named under another list", fmt.Sprintf("/api/v1/assist/lists/%d/items/%d", draft, itemsB[0]), 404, w.listB},
+				{"an item of a sent list", fmt.Sprintf("/api/v1/assist/lists/%d/items/%d", w.listA, itemsA[0]), 409, w.listA},
+			} {
+				runHostile(t, admin, "DELETE", tc.path, []hostile{{tc.name, ``, tc.status, ""}}, itemsOf(tc.list))
+			}
+			runHostile(t, admin, "POST", fmt.Sprintf("/api/v1/assist/lists/%d/answers", w.listE), []hostile{
+				{"answers as JSON instead of the workbook", `{"answers":[]}`, 400, "file"},
+			}, itemsOf(w.listE))
 		})
 
 		t.Run("POST answers as the agency", func(t *testing.T) {
