@@ -372,37 +372,27 @@ const (
 	assistSheetFirstRow = 3
 )
 
-// assistAnswerWords are the answers a workbook may hold, in Chinese or in
-// English (any case).
-var assistAnswerWords = map[string]string{
-	"已接收": "received", "已帮扶": "assisted", "未帮扶": "declined",
-	"received": "received", "assisted": "assisted", "declined": "declined",
-}
+// assistAnswerZH are the answers' words in the workbook's Chinese
+// drop-down (the English one offers the codes themselves).
+var assistAnswerZH = map[string]string{"received": "已接收", "assisted": "已帮扶", "declined": "未帮扶"}
+
+// assistAnswerWords are the answers a returned workbook may hold: the
+// Chinese words or the English codes (any case).
+var assistAnswerWords = func() map[string]string {
+	out := map[string]string{}
+	for _, a := range store.AssistAnswers {
+		out[a], out[assistAnswerZH[a]] = a, a
+	}
+	return out
+}()
 
 // assistAnswerLabel is the word a workbook shows for an answer, in the
 // exporter's language.
-func (s *Server) assistAnswerLabel(locale, answer string) string {
-	if answer == "" {
-		return ""
-	}
-	if locale == "en" {
+func assistAnswerLabel(locale, answer string) string {
+	if locale == "en" || answer == "" {
 		return answer
 	}
-	for w, a := range assistAnswerWords {
-		if a == answer && !isASCII(w) {
-			return w
-		}
-	}
-	return answer
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
+	return assistAnswerZH[answer]
 }
 
 // assistWorkbook writes a sent list for an agency without accounts: the
@@ -455,7 +445,7 @@ func (s *Server) assistWorkbook(c *reqCtx, l store.AssistList, items []store.Age
 		}
 		vals := []any{x.ID}
 		for _, v := range []string{x.Name, gender, x.SchoolName, x.Grade, t("cat." + x.Category), t("assist.help_" + x.Help), x.Detail,
-			x.GuardianName, x.GuardianPhone, s.assistAnswerLabel(c.locale, x.Answer), x.AnswerNote} {
+			x.GuardianName, x.GuardianPhone, assistAnswerLabel(c.locale, x.Answer), x.AnswerNote} {
 			vals = append(vals, export.Neutralize(v))
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, row)
@@ -472,9 +462,9 @@ func (s *Server) assistWorkbook(c *reqCtx, l store.AssistList, items []store.Age
 		}
 	}
 	if n := len(items); n > 0 {
-		words := []string{"已接收", "已帮扶", "未帮扶"}
-		if c.locale == "en" {
-			words = []string{"received", "assisted", "declined"}
+		var words []string
+		for _, a := range store.AssistAnswers {
+			words = append(words, assistAnswerLabel(c.locale, a))
 		}
 		dv := excelize.NewDataValidation(true)
 		col, _ := excelize.ColumnNumberToName(assistColAnswer + 1)
@@ -538,7 +528,7 @@ type assistSheetProblem struct {
 	Args   []any
 }
 
-// assistHeaderKey recognises the workbook's columns in either language.
+// assistHeaders recognises the workbook's columns in either language.
 func (s *Server) assistHeaders() map[string]int {
 	out := map[string]int{"itemid": assistColItem, "id": assistColItem, "编号": assistColItem, "answer": assistColAnswer, "answernote": assistColNote,
 		"note": assistColNote, "备注": assistColNote}
