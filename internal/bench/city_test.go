@@ -355,3 +355,7 @@ func BenchmarkClassPage(b *testing.B) { benchPage(b, "city", Class) }
 // BenchmarkClassPagePrincipal: a class page as the principal, who sees the
 // student list; each view appends an audit entry (a write transaction).
 func BenchmarkClassPagePrincipal(b *testing.B) { benchPage(b, "principal", Class) }
+
+// BenchmarkVisitSheet: a class's home-visit sheet as the principal (names,
+// categories, coverage, the visit form; each view is audited).
+func BenchmarkVisitSheet(b *testing.B) { benchPage(b, "principal", Visits) }

@@ -63,6 +63,8 @@ type Store struct {
 	parts       partCache
 	progress    progressCache
 	hsProgress  hsProgressCache
+	auditOnce   sync.Once
+	auditQ      *auditWriter
 	histMu      sync.Mutex
 	hist        map[string]histEntry
 	codeIx      codeIndex
@@ -258,6 +260,7 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 // Close releases the connections.
 func (s *Store) Close() error {
 	s.stopIngest()
+	s.stopAuditWriter()
 	s.stmts.close()
 	if s.ckpt != nil {
 		close(s.ckptStop)

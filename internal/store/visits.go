@@ -419,8 +419,10 @@ func (s *Store) ClassVisits(ctx context.Context, a Actor, sc authz.Scope, classI
 	// (D2): each read is audited.
 	e := a.entry("homeschool.class_sheet_read", "class", cs.ClassID, cs.SchoolID, cs.DistrictID)
 	e.Detail = "pupils=" + strconv.Itoa(len(cs.Pupils))
-	err = s.tx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) })
-	return cs, err
+	if err := s.auditRead(ctx, e); err != nil {
+		return ClassVisitSheet{}, err
+	}
+	return cs, nil
 }
 
 // ClassSheetInScope reports (nil) whether a class is in sc for visits,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -598,13 +600,37 @@ func (s *Server) classVisitsView(w http.ResponseWriter, r *http.Request, c *reqC
 			form.Set("student_id", p)
 		}
 	}
-	var unvisited, visited []store.VisitPupil
+	// Labels are looked up here, once, rather than by the template per
+	// pupil: the sheet is the page class teachers open most.
+	sel, _ := strconv.ParseInt(form.Get("student_id"), 10, 64)
+	t := func(k string) string { return s.cat.T(c.locale, k) }
+	var unvisited, visited []sheetPupil
 	for _, p := range sheet.Pupils {
-		if p.Visits == 0 {
-			unvisited = append(unvisited, p)
-		} else {
-			visited = append(visited, p)
+		v := sheetPupil{VisitPupil: p, Selected: p.StudentID == sel}
+		for _, cat := range p.Categories {
+			v.Cats = append(v.Cats, t("cat."+string(cat)))
 		}
+		modes := make([]string, len(p.Modes))
+		for i, m := range p.Modes {
+			modes[i] = t("hs.mode_" + m)
+		}
+		v.ModesText = strings.Join(modes, "、")
+		if p.Visits == 0 {
+			unvisited = append(unvisited, v)
+		} else {
+			visited = append(visited, v)
+		}
+	}
+	checked := map[int64]bool{}
+	for _, v := range form["visitors"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			checked[id] = true
+		}
+	}
+	lists := renderSheetLists(unvisited, visited, t("hs.record_for"), t("hs.history"))
+	team := make([]teamChoice, len(sheet.Team))
+	for i, m := range sheet.Team {
+		team[i] = teamChoice{TeamMember: m, Checked: checked[m.StaffID], PostName: t("post." + m.Post)}
 	}
 	overdue, _, err := s.store.OverdueFollowUps(ctx, authz.Scope{Classes: []int64{sheet.ClassID}}, s.planAt(), 100)
 	if err != nil {
@@ -618,11 +644,61 @@ func (s *Server) classVisitsView(w http.ResponseWriter, r *http.Request, c *reqC
 	w.WriteHeader(status)
 	return s.html(w, c, "hs_class.html", "hs.class_visits", []crumb{{Label: sheet.SchoolName, URL: "/schools/" + strconv.FormatInt(sheet.SchoolID, 10)},
 		{Label: sheet.ClassName, URL: "/classes/" + strconv.FormatInt(sheet.ClassID, 10)}, {Label: s.cat.T(c.locale, "hs.class_visits")}},
-		map[string]any{"Sheet": sheet, "Unvisited": unvisited, "Visited": visited, "CovPct": sheet.Coverage.Percent(),
+		map[string]any{"Sheet": sheet, "Unvisited": unvisited, "Visited": visited, "Team": team, "Lists": lists, "CovPct": sheet.Coverage.Percent(),
 			"CovBar": clampPct(sheet.Coverage.Percent()), "TermName": s.termLabel(c, sheet.Term), "Form": form, "Problems": problems,
 			"Modes": store.VisitModes, "Family": store.FamilyStates, "Living": store.LivingWith, "SinceLast": store.SinceLast,
 			"ConcernKinds": store.ConcernKinds, "HelpKinds": store.HelpKinds, "Overdue": overdue, "Done": r.URL.Query().Get("done"),
 			"Today": s.planAt().Format("2006-01-02")})
+}
+
+// sheetPupil is a pupil of the visit sheet with its labels.
+type sheetPupil struct {
+	store.VisitPupil
+	Cats      []string
+	ModesText string
+	Selected  bool
+}
+
+// sheetLists are the sheet's three lists of pupils, rendered once here: a
+// class of 45 pupils makes some 800 template actions otherwise, half the
+// cost of the page class teachers open most. Every value is escaped.
+type sheetLists struct {
+	Unvisited, UnvisitedOptions, Visited, VisitedOptions template.HTML
+}
+
+func renderSheetLists(unvisited, visited []sheetPupil, recordFor, history string) sheetLists {
+	var u, uo, v, vo strings.Builder
+	esc := html.EscapeString
+	id := func(p sheetPupil) string { return strconv.FormatInt(p.StudentID, 10) }
+	option := func(b *strings.Builder, p sheetPupil) {
+		b.WriteString(`<option value="` + id(p) + `"`)
+		if p.Selected {
+			b.WriteString(` selected`)
+		}
+		b.WriteString(`>` + esc(p.Name) + `</option>`)
+	}
+	for _, p := range unvisited {
+		u.WriteString(`<li data-student="` + id(p) + `">` + esc(p.Name))
+		for _, c := range p.Cats {
+			u.WriteString(` <span class="tag">` + esc(c) + `</span>`)
+		}
+		u.WriteString(` · <a href="?pupil=` + id(p) + `#record">` + esc(recordFor) + "</a></li>\n")
+		option(&uo, p)
+	}
+	for _, p := range visited {
+		v.WriteString(`<tr data-student="` + id(p) + `"><td>` + esc(p.Name) + `</td><td>` + strconv.Itoa(p.Visits) + `</td><td>` + esc(p.LastOn) +
+			`</td><td>` + esc(p.ModesText) + `</td><td><a href="/students/` + id(p) + `/visits">` + esc(history) + "</a></td></tr>\n")
+		option(&vo, p)
+	}
+	return sheetLists{Unvisited: template.HTML(u.String()), UnvisitedOptions: template.HTML(uo.String()), // #nosec G203 -- every value escaped above
+		Visited: template.HTML(v.String()), VisitedOptions: template.HTML(vo.String())}
+}
+
+// teamChoice is a member of the class team on the visit form.
+type teamChoice struct {
+	store.TeamMember
+	PostName string
+	Checked  bool
 }
 
 // visitInputFrom reads a visit form.
