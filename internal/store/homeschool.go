@@ -467,7 +467,10 @@ func (s *Store) ActivityEvidence(ctx context.Context, a Actor, sc authz.Scope, i
 // up to at's day: activities by type, pupils enrolled (in schools the
 // visit target covers) and pupils visited at least once, each counted at
 // their current school.
-func (s *Store) homeSchoolFacts(ctx context.Context, f *programme.Facts, at time.Time) error {
+//
+// visited, when not nil, holds the visited pupils per school of at's term
+// already counted (Progress counts them beside the staff facts).
+func (s *Store) homeSchoolFacts(ctx context.Context, f *programme.Facts, at time.Time, visited map[int64]Coverage) error {
 	term := f.Calendar.TermOf(at)
 	upTo := at.Format(dateLayout)
 	idx := make(map[int64]int, len(f.Schools))
@@ -529,9 +532,10 @@ func (s *Store) homeSchoolFacts(ctx context.Context, f *programme.Facts, at time
 		}
 	}
 	pupils.Close()
-	visited, err := s.visitedBy(ctx, "school", authz.Scope{City: true}, term, upTo)
-	if err != nil {
-		return err
+	if visited == nil {
+		if visited, err = s.visitedBy(ctx, "school", authz.Scope{City: true}, term, upTo); err != nil {
+			return err
+		}
 	}
 	for school, n := range visited {
 		if x := tf(school); x != nil {
@@ -596,7 +600,7 @@ func (s *Store) EvaluateHomeSchool(ctx context.Context, at time.Time) ([]program
 	if err != nil {
 		return nil, programme.Rollup{}, err
 	}
-	if err := s.homeSchoolFacts(ctx, &f, at); err != nil {
+	if err := s.homeSchoolFacts(ctx, &f, at, nil); err != nil {
 		return nil, programme.Rollup{}, err
 	}
 	return ts, programme.EvaluateAll(ts, f, at), nil

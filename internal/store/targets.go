@@ -250,11 +250,30 @@ func (s *Store) Progress(ctx context.Context, at time.Time) ([]programme.Target,
 	if err != nil {
 		return nil, programme.Rollup{}, err
 	}
-	f, err := s.programmeFacts(ctx, model.SchoolYearOf(at))
+	// The visited pupils of the term (a join over every visited pupil) are
+	// counted on a second read connection while the staff facts load.
+	cal, err := s.calendar(ctx)
 	if err != nil {
 		return nil, programme.Rollup{}, err
 	}
-	if err := s.homeSchoolFacts(ctx, &f, at); err != nil {
+	type visitedCount struct {
+		m   map[int64]Coverage
+		err error
+	}
+	vc := make(chan visitedCount, 1)
+	go func() {
+		m, err := s.visitedBy(ctx, "school", authz.Scope{City: true}, cal.TermOf(at), at.Format(dateLayout))
+		vc <- visitedCount{m, err}
+	}()
+	f, err := s.programmeFacts(ctx, model.SchoolYearOf(at))
+	v := <-vc
+	if err != nil {
+		return nil, programme.Rollup{}, err
+	}
+	if v.err != nil {
+		return nil, programme.Rollup{}, v.err
+	}
+	if err := s.homeSchoolFacts(ctx, &f, at, v.m); err != nil {
 		return nil, programme.Rollup{}, err
 	}
 	r := programme.EvaluateAll(ts, f, at)
