@@ -169,6 +169,17 @@ type hsView struct {
 	ByMode   map[string]int // visits of the term by mode
 	ModeBars []modeBar
 	Lagging  []hsChild // children behind on a quota or under half the coverage expected by now
+	Classes  []hsClass // a school's classes with their coverage, least covered first
+}
+
+// hsClass is one class of a school with its visit coverage.
+type hsClass struct {
+	ID       int64
+	Name     string
+	Teacher  string
+	Coverage store.Coverage
+	CovPct   float64
+	CovBar   int
 }
 
 // hsView judges the home–school targets at the node and its children for
@@ -200,6 +211,9 @@ func (s *Server) hsView(ctx context.Context, c *reqCtx, node planNode, term prog
 	}
 	for _, t := range ts {
 		res := resultOr(mine, t)
+		if node.Kind == "school" && res.Status == programme.StatusNotApplicable && res.Population == 0 {
+			continue // another school type's quota: a school page shows its own
+		}
 		v.Rows = append(v.Rows, planRow{Code: t.Code, Title: t.Title.In(c.locale), Clause: t.Clause, Plan: t.Plan, Recurring: t.Recurring,
 			Cell: s.planCell(c, res, scaleOf(res))})
 	}
@@ -272,6 +286,33 @@ func (s *Server) hsView(ctx context.Context, c *reqCtx, node planNode, term prog
 		}
 	}
 	switch node.Kind {
+	case "school":
+		// Coverage per class: the class teams act on it.
+		byClass, err := s.store.VisitCoverage(ctx, within, "class", term, at)
+		if err != nil {
+			return hsView{}, err
+		}
+		cls, err := s.store.ListClasses(ctx, sc, node.ID)
+		if err != nil {
+			return hsView{}, err
+		}
+		for _, cl := range cls {
+			x := byClass[cl.ID]
+			if x.Pupils == 0 {
+				continue
+			}
+			v.Classes = append(v.Classes, hsClass{ID: cl.ID, Name: cl.Name, Teacher: cl.Teacher, Coverage: x, CovPct: x.Percent(),
+				CovBar: clampPct(x.Percent())})
+		}
+		slices.SortStableFunc(v.Classes, func(a, b hsClass) int {
+			switch {
+			case a.CovPct < b.CovPct:
+				return -1
+			case a.CovPct > b.CovPct:
+				return 1
+			}
+			return 0
+		})
 	case "city":
 		ds, err := s.store.ListDistricts(ctx, sc)
 		if err != nil {

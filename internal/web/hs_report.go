@@ -176,6 +176,11 @@ func (s *Server) hsReportExport(w http.ResponseWriter, r *http.Request, c *reqCt
 			return err
 		}
 	}
+	for _, cl := range rep.Classes {
+		if err := row(cl.Name, t("hs.s_coverage"), t("hs.x_coverage"), round1(cl.CovPct), 100, t("hs.x_visited_of", cl.Coverage.Visited, cl.Coverage.Pupils)); err != nil {
+			return err
+		}
+	}
 	for _, ch := range rep.Children {
 		if err := quota(ch.Name, ch.Cells); err != nil {
 			return err
