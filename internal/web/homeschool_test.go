@@ -382,6 +382,19 @@ func TestClassTeacherRecordsVisitsAndCoverageMoves(t *testing.T) {
 		if i < 0 || cov.Items[i].Pupils != 4 || cov.Items[i].Visited != 2 {
 			t.Errorf("the school's coverage by class does not show the class %d with 2 of 4 visited: %s", hc.id, r)
 		}
+
+		// …and so does the school's dashboard, which links the class's sheet.
+		dash := string(e.as(t, "principal").get(fmt.Sprintf("/home-school?school=%d", e.fx.own.school)).body)
+		rowAt := strings.Index(dash, fmt.Sprintf(`<tr data-class="%d">`, hc.id))
+		if rowAt < 0 {
+			t.Fatalf("the school's dashboard lists no row for class %d", hc.id)
+		}
+		rowHTML := dash[rowAt:]
+		rowHTML = rowHTML[:strings.Index(rowHTML, "</tr>")]
+		if !strings.Contains(rowHTML, fmt.Sprintf(`href="/classes/%d/visits"`, hc.id)) || !strings.Contains(rowHTML, "50.0%") ||
+			!strings.Contains(rowHTML, "2 / 4") {
+			t.Errorf("the dashboard's row for class %d does not read 2 of 4 (50.0%%) with a link to its sheet: %s", hc.id, rowHTML)
+		}
 	})
 }
 
