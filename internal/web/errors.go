@@ -128,3 +128,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(true)
 	enc.Encode(v)
 }
+
+// refusedFields returns the refused fields of a store validation error (one
+// or many); ok is false for any other error.
+func refusedFields(err error) ([]store.FieldError, bool) {
+	var ve *store.ValidationError
+	var fe *store.FieldError
+	switch {
+	case errors.As(err, &ve):
+		return ve.Fields, true
+	case errors.As(err, &fe):
+		return []store.FieldError{*fe}, true
+	}
+	return nil, false
+}

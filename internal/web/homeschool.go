@@ -112,32 +112,7 @@ func hsTargets(ts []programme.Target) []programme.Target {
 // hsNodeOf resolves the node of a home–school view within the caller's D0
 // scope (the widest when none is asked); class-bound roles have none.
 func (s *Server) hsNodeOf(ctx context.Context, c *reqCtx, districtID, schoolID int64) (planNode, error) {
-	sc := c.scope(authz.D0, authz.Read)
-	sc.Classes = nil
-	switch {
-	case schoolID != 0:
-		x, err := s.store.GetSchool(ctx, sc, schoolID)
-		if err != nil {
-			return planNode{}, err
-		}
-		return planNode{Kind: "school", ID: x.ID, Name: x.Name, DistrictID: x.DistrictID, DistrictName: x.DistrictName}, nil
-	case districtID != 0:
-		if !sc.City && !slices.Contains(sc.Districts, districtID) {
-			return planNode{}, errNotFound
-		}
-		d, err := s.store.GetDistrict(ctx, sc, districtID)
-		if err != nil {
-			return planNode{}, err
-		}
-		return planNode{Kind: "district", ID: d.ID, Name: d.Name}, nil
-	case sc.City:
-		return planNode{Kind: "city", Name: s.cat.T(c.locale, "plan.city")}, nil
-	case len(sc.Districts) > 0:
-		return s.hsNodeOf(ctx, c, sc.Districts[0], 0)
-	case len(sc.Schools) > 0:
-		return s.hsNodeOf(ctx, c, 0, sc.Schools[0])
-	}
-	return planNode{}, errNotFound
+	return s.nodeIn(ctx, c, c.scope(authz.D0, authz.Read), districtID, schoolID)
 }
 
 // hsChild is a district or school under the node: its quota cells, its
@@ -485,15 +460,8 @@ func (s *Server) activityCreate(w http.ResponseWriter, r *http.Request, c *reqCt
 // hsProblems turns a validation error into the form's problems, each
 // field named in the caller's language.
 func (s *Server) hsProblems(c *reqCtx, err error) ([]rowProblem, bool) {
-	var fields []store.FieldError
-	var ve *store.ValidationError
-	var fe *store.FieldError
-	switch {
-	case errors.As(err, &ve):
-		fields = ve.Fields
-	case errors.As(err, &fe):
-		fields = []store.FieldError{*fe}
-	default:
+	fields, ok := refusedFields(err)
+	if !ok {
 		return nil, false
 	}
 	out := make([]rowProblem, 0, len(fields))

@@ -144,15 +144,8 @@ type kpMarkForm struct {
 // kpFormProblems turns a store validation error into a form's problems,
 // each field named by label; ok is false for any other error.
 func (s *Server) kpFormProblems(c *reqCtx, err error, label func(field string) string) ([]rowProblem, bool) {
-	var fields []store.FieldError
-	var ve *store.ValidationError
-	var fe *store.FieldError
-	switch {
-	case errors.As(err, &ve):
-		fields = ve.Fields
-	case errors.As(err, &fe):
-		fields = []store.FieldError{*fe}
-	default:
+	fields, ok := refusedFields(err)
+	if !ok {
 		return nil, false
 	}
 	out := make([]rowProblem, len(fields))

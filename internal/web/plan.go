@@ -111,8 +111,14 @@ func (s *Server) planAt() time.Time { return s.now().In(s.zone()) }
 // caller's D6-read scope, or the caller's widest node when none is asked.
 // A node outside the scope is not found.
 func (s *Server) planNodeOf(ctx context.Context, c *reqCtx, districtID, schoolID int64) (planNode, error) {
-	sc := c.scope(authz.D6, authz.Read)
-	sc.Classes = nil // class-bound roles hold their own record only
+	return s.nodeIn(ctx, c, c.scope(authz.D6, authz.Read), districtID, schoolID)
+}
+
+// nodeIn resolves a node of the tree within sc (class-bound assignments
+// left out: a class is no node of these views), or sc's widest node when
+// none is asked.
+func (s *Server) nodeIn(ctx context.Context, c *reqCtx, sc authz.Scope, districtID, schoolID int64) (planNode, error) {
+	sc.Classes = nil
 	switch {
 	case schoolID != 0:
 		x, err := s.store.GetSchool(ctx, sc, schoolID)
@@ -132,9 +138,9 @@ func (s *Server) planNodeOf(ctx context.Context, c *reqCtx, districtID, schoolID
 	case sc.City:
 		return planNode{Kind: "city", Name: s.cat.T(c.locale, "plan.city")}, nil
 	case len(sc.Districts) > 0:
-		return s.planNodeOf(ctx, c, sc.Districts[0], 0)
+		return s.nodeIn(ctx, c, sc, sc.Districts[0], 0)
 	case len(sc.Schools) > 0:
-		return s.planNodeOf(ctx, c, 0, sc.Schools[0])
+		return s.nodeIn(ctx, c, sc, 0, sc.Schools[0])
 	}
 	return planNode{}, errNotFound
 }

@@ -114,15 +114,8 @@ type rowProblem struct {
 // problemsOf turns a store validation error into the form's problems;
 // ok is false for any other error.
 func (s *Server) problemsOf(c *reqCtx, err error, rowLabel func(i int) string) ([]rowProblem, bool) {
-	var fields []store.FieldError
-	var ve *store.ValidationError
-	var fe *store.FieldError
-	switch {
-	case errors.As(err, &ve):
-		fields = ve.Fields
-	case errors.As(err, &fe):
-		fields = []store.FieldError{*fe}
-	default:
+	fields, ok := refusedFields(err)
+	if !ok {
 		return nil, false
 	}
 	out := make([]rowProblem, 0, len(fields))
