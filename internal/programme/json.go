@@ -1,17 +1,15 @@
 package programme
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"huhang/internal/model"
+	"huhang/internal/strictjson"
 )
 
 // The JSON form of a target. Dates are "YYYY-MM-DD"; a recurring target
@@ -203,190 +201,13 @@ func prefixed(prefix string, err error) error {
 	return &FieldError{Path: path, Reason: fe.Reason}
 }
 
-// checkShape walks the JSON tokens alongside the Go type before the real
-// decode. encoding/json cannot do this job: it reports an unknown field
-// without saying where, matches keys case-insensitively ("Level" for
-// "level"), keeps the last of duplicate keys and accepts null for anything.
-// Here every one of those is an error naming the exact path.
+// checkShape checks the document's shape against t before the real decode,
+// naming the exact path of an unknown field, a duplicate key, a null or a
+// wrong type (see strictjson).
 func checkShape(data []byte, t reflect.Type) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	w := shapeWalker{dec: dec}
-	if err := w.value(t, ""); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fieldErr("", "unexpected data after the document")
-	}
-	return nil
+	return strictjson.Check(data, t, "the document", func(path, format string, args ...any) error {
+		return fieldErr(path, format, args...)
+	})
 }
 
-type shapeWalker struct {
-	dec   *json.Decoder
-	depth int
-}
-
-func (w *shapeWalker) token(path string) (json.Token, error) {
-	tok, err := w.dec.Token()
-	if err == nil {
-		return tok, nil
-	}
-	var se *json.SyntaxError
-	switch {
-	case errors.Is(err, io.EOF) && path == "" && w.depth == 0:
-		return nil, fieldErr("", "empty document")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, fieldErr(path, "unexpected end of document")
-	case errors.As(err, &se):
-		return nil, fieldErr(path, "invalid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
-	}
-	return nil, fieldErr(path, "invalid JSON: %v", err)
-}
-
-func (w *shapeWalker) value(t reflect.Type, path string) error {
-	tok, err := w.token(path)
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		return fieldErr(path, "null is not allowed")
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if tok != json.Delim('{') {
-			return fieldErr(path, "must be an object")
-		}
-		w.depth++
-		fields := jsonFields(t)
-		seen := make(map[string]bool, len(fields))
-		for w.dec.More() {
-			k, err := w.key(path)
-			if err != nil {
-				return err
-			}
-			sub := joinField(path, k)
-			ft, ok := fields[k]
-			if !ok {
-				return fieldErr(sub, "unknown field")
-			}
-			if seen[k] {
-				return fieldErr(sub, "duplicate key")
-			}
-			seen[k] = true
-			if err := w.value(ft, sub); err != nil {
-				return err
-			}
-		}
-		_, err := w.token(path) // '}'
-		return err
-	case reflect.Map:
-		if tok != json.Delim('{') {
-			return fieldErr(path, "must be an object")
-		}
-		w.depth++
-		seen := map[string]bool{}
-		for w.dec.More() {
-			k, err := w.key(path)
-			if err != nil {
-				return err
-			}
-			sub := path + "[" + quote(k) + "]"
-			if seen[k] {
-				return fieldErr(sub, "duplicate key")
-			}
-			seen[k] = true
-			if err := w.value(t.Elem(), sub); err != nil {
-				return err
-			}
-		}
-		_, err := w.token(path)
-		return err
-	case reflect.Slice:
-		if tok != json.Delim('[') {
-			return fieldErr(path, "must be an array")
-		}
-		w.depth++
-		for i := 0; w.dec.More(); i++ {
-			if err := w.value(t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
-			}
-		}
-		_, err := w.token(path)
-		return err
-	case reflect.String:
-		if _, ok := tok.(string); !ok {
-			return fieldErr(path, "must be a string")
-		}
-	case reflect.Int:
-		n, ok := tok.(json.Number)
-		if !ok {
-			return fieldErr(path, "must be a number")
-		}
-		if _, err := strconv.Atoi(string(n)); err != nil {
-			return fieldErr(path, "must be a whole number, not %s", truncate(string(n)))
-		}
-	case reflect.Float64:
-		n, ok := tok.(json.Number)
-		if !ok {
-			return fieldErr(path, "must be a number")
-		}
-		if _, err := strconv.ParseFloat(string(n), 64); err != nil {
-			return fieldErr(path, "number out of range")
-		}
-	default:
-		// Only reachable if a JSON type gains a field of a new kind.
-		return fieldErr(path, "unsupported field type %s", t)
-	}
-	return nil
-}
-
-func (w *shapeWalker) key(path string) (string, error) {
-	tok, err := w.token(path)
-	if err != nil {
-		return "", err
-	}
-	k, ok := tok.(string)
-	if !ok { // the decoder only yields string keys; kept for safety
-		return "", fieldErr(path, "object key must be a string")
-	}
-	return k, nil
-}
-
-// jsonFields maps the exact JSON names of t's fields to their types.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	m := make(map[string]reflect.Type, t.NumField())
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "" {
-			name = f.Name
-		}
-		m[name] = f.Type
-	}
-	return m
-}
-
-// joinField appends a field name to a path; a name that is not a plain
-// identifier (only possible for an unknown field) is quoted and shortened.
-func joinField(path, name string) string {
-	if !plainName(name) {
-		return path + "[" + quote(name) + "]"
-	}
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-func plainName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-func quote(s string) string { return strconv.Quote(truncate(s)) }
+func quote(s string) string { return strictjson.Quote(s) }

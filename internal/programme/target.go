@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"huhang/internal/model"
+	"huhang/internal/strictjson"
 )
 
 // Target is one quantified target of a plan, as data: a population, a
@@ -376,16 +377,7 @@ func checkLabel(path, s string) error {
 
 // truncate shortens a value quoted in an error, so that a hostile
 // definition cannot flood a log line.
-func truncate(s string) string {
-	n := 0
-	for i := range s {
-		if n == 24 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
-}
+func truncate(s string) string { return strictjson.Truncate(s) }
 
 // clone returns t with its own copies of every slice and map, so that a
 // caller changing the shipped targets cannot change them for anyone else.
