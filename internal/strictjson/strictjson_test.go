@@ -22,7 +22,9 @@ type doc struct {
 
 func TestCheckNamesThePathOfTheFirstProblem(t *testing.T) {
 	t.Parallel()
-	fail := func(path, format string, args ...any) error { return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)) }
+	fail := func(path, format string, args ...any) error {
+		return fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+	}
 	cases := []struct{ name, in, want string }{
 		{"a well-formed document", `{"name":"a","items":[{"value":1,"label":"x","seen":true}],"texts":{"zh-CN":"中"},"score":1.5}`, ""},
 		{"an empty document", ``, ": empty document"},
