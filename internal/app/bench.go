@@ -232,7 +232,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 			n++
 		}
 		rep.Config.Accounts = append(rep.Config.Accounts, bench.AccountShape{Username: a.Session.Username, Clients: n,
-			Districts: len(a.Paths[bench.District]), Schools: len(a.Paths[bench.School]), Classes: len(a.Paths[bench.Class])})
+			Districts: len(a.Paths[bench.District]), Schools: len(a.Paths[bench.School]), Classes: len(a.Paths[bench.Class]),
+			Visits: len(a.Paths[bench.Visits])})
 	}
 
 	fmt.Fprintf(progress, "running %d clients against %s: %s warm-up, %s measured …\n", clients, base, warmup, duration)

@@ -80,6 +80,7 @@ type AccountShape struct {
 	Districts int          `json:"district_pages"`
 	Schools   int          `json:"school_pages"`
 	Classes   int          `json:"class_pages"`
+	Visits    int          `json:"visit_sheets"`
 	Requests  map[Kind]int `json:"requests"`
 }
 
@@ -293,8 +294,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "\nLoad: %d closed-loop keep-alive clients, %.0fs warm-up (%d requests, not counted), %.0fs measured, mix %s\n",
 		c.Clients, c.WarmupS, r.WarmupRequests, c.DurationS, strings.Join(mixParts, ","))
 	for _, a := range c.Accounts {
-		fmt.Fprintf(&b, "  %-10s %2d clients; pages: %d district, %d school, %d class; requests: %d/%d/%d\n",
-			a.Username, a.Clients, a.Districts, a.Schools, a.Classes, a.Requests[District], a.Requests[School], a.Requests[Class])
+		fmt.Fprintf(&b, "  %-10s %2d clients; pages: %d district, %d school, %d class, %d visit sheets; requests: %d/%d/%d/%d\n",
+			a.Username, a.Clients, a.Districts, a.Schools, a.Classes, a.Visits, a.Requests[District], a.Requests[School], a.Requests[Class],
+			a.Requests[Visits])
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
