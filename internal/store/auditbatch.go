@@ -26,6 +26,7 @@ type auditReq struct {
 type auditWriter struct {
 	ch   chan auditReq
 	quit chan struct{}
+	stop sync.Once
 	wg   sync.WaitGroup
 }
 
@@ -39,9 +40,9 @@ func (s *Store) auditWriter() *auditWriter {
 }
 
 func (s *Store) stopAuditWriter() {
-	if s.auditQ != nil {
-		close(s.auditQ.quit)
-		s.auditQ.wg.Wait()
+	if w := s.auditQ; w != nil {
+		w.stop.Do(func() { close(w.quit) })
+		w.wg.Wait()
 	}
 }
 
@@ -66,6 +67,15 @@ func (s *Store) auditRead(ctx context.Context, e audit.Entry) error {
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-w.quit:
+		// Closing: the writer answers what it had taken; an entry queued
+		// after it stopped is never written, and its view shows nothing.
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errStoreClosed
+		}
 	}
 }
 

@@ -757,3 +757,39 @@ func TestVisitConcerns(t *testing.T) {
 		})
 	})
 }
+
+func TestAuditedReadsShareCommitsAndStopWithTheStore(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		before, err := s.VerifyAudit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 64
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				e := SystemActor.entry("test.read", "class", int64(i+1), 0, 0)
+				errs <- s.auditRead(ctx, e)
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatalf("an audited read failed: %v", err)
+			}
+		}
+		after, err := s.VerifyAudit(ctx)
+		if err != nil {
+			t.Fatalf("the chain does not verify after concurrent reads: %v", err)
+		}
+		if after-before != n {
+			t.Errorf("%d entries written for %d reads", after-before, n)
+		}
+		// Once the store is closing, a read is refused rather than shown
+		// unaudited, and nothing waits for ever.
+		s.stopAuditWriter()
+		if err := s.auditRead(ctx, SystemActor.entry("test.read", "class", 1, 0, 0)); !errors.Is(err, errStoreClosed) {
+			t.Errorf("a read audited after the writer stopped answered %v, want it refused", err)
+		}
+	})
+}
