@@ -9,6 +9,7 @@ import (
 	"huhang/internal/authz"
 	"huhang/internal/export"
 	"huhang/internal/programme"
+	"huhang/internal/report"
 	"huhang/internal/store"
 )
 
@@ -22,11 +23,53 @@ import (
 type hsReport struct {
 	hsView
 	TermStart, TermEnd string
-	FollowUp           store.FollowUpStat
-	FollowUpPct        float64
-	Assist             store.AssistStat
-	ChildFollowUp      map[int64]store.FollowUpStat
-	ChildAssist        map[int64]store.AssistStat
+	// Key-pupil and assistance figures describe families in difficulty:
+	// they are shown as published counts (1–4 withheld, see shownCounts).
+	FollowUp      shownFollowUp
+	Assist        shownAssist
+	ChildFollowUp map[int64]shownFollowUp
+	ChildAssist   map[int64]shownAssist
+}
+
+// shownFollowUp is a key-pupil follow-up figure as the report publishes it:
+// counts of 1–4 read "<5", and the rate only when no count is withheld.
+type shownFollowUp struct {
+	Key, OnTime, Overdue string
+	Pct                  string // "86.9%" or "–"
+	Bar                  int
+}
+
+func showFollowUp(f store.FollowUpStat) shownFollowUp {
+	x := shownFollowUp{Key: report.Suppress(f.Key), OnTime: report.Suppress(f.OnTime), Overdue: report.Suppress(f.Overdue), Pct: "–"}
+	if f.Key > 0 && !report.Suppressed(f.Key) && !report.Suppressed(f.OnTime) && !report.Suppressed(f.Overdue) {
+		x.Pct = strconv.FormatFloat(100*float64(f.OnTime)/float64(f.Key), 'f', 1, 64) + "%"
+		x.Bar = min(f.OnTime*100/f.Key, 100)
+	}
+	return x
+}
+
+// shownAssist is an assistance-list outcome as the report publishes it:
+// when any answer count is 1–4 every answer count is withheld (as the
+// assistance figures' own page does), and so is the bar.
+type shownAssist struct {
+	Listed, Received, Assisted, Declined, Pending, Answered string
+	Withheld                                              bool
+	WAssisted, WReceived, WDeclined                        int
+}
+
+func showAssist(a store.AssistStat) shownAssist {
+	p := protectAssistStat(a)
+	x := shownAssist{Listed: report.Suppress(a.Listed), Received: report.Suppress(p.Received), Assisted: report.Suppress(p.Assisted),
+		Declined: report.Suppress(p.Declined), Pending: report.Suppress(p.Pending), Withheld: p.Withheld || report.Suppressed(a.Listed)}
+	if x.Withheld {
+		x.Answered = "–"
+		return x
+	}
+	x.Answered = report.Suppress(a.Received + a.Assisted + a.Declined)
+	if a.Listed > 0 {
+		x.WAssisted, x.WReceived, x.WDeclined = a.Assisted*100/a.Listed, a.Received*100/a.Listed, a.Declined*100/a.Listed
+	}
+	return x
 }
 
 // modeBar is one bar of the visits-by-mode chart.
@@ -81,29 +124,34 @@ func (s *Server) hsReportOf(r *http.Request, c *reqCtx) (hsReport, []termChoice,
 		}
 		district = f
 	}
-	rep.ChildFollowUp, rep.ChildAssist = map[int64]store.FollowUpStat{}, map[int64]store.AssistStat{}
 	child := func(school int64) int64 {
 		if node.Kind == "city" {
 			return district[school]
 		}
 		return school
 	}
+	var fuAll store.FollowUpStat
+	fuBy := map[int64]store.FollowUpStat{}
 	for id, x := range fu {
-		rep.FollowUp.Key += x.Key
-		rep.FollowUp.OnTime += x.OnTime
-		rep.FollowUp.Overdue += x.Overdue
-		k := rep.ChildFollowUp[child(id)]
-		k.Key, k.OnTime, k.Overdue = k.Key+x.Key, k.OnTime+x.OnTime, k.Overdue+x.Overdue
-		rep.ChildFollowUp[child(id)] = k
+		fuAll = addFollowUp(fuAll, x)
+		fuBy[child(id)] = addFollowUp(fuBy[child(id)], x)
 	}
-	if rep.FollowUp.Key > 0 {
-		rep.FollowUpPct = 100 * float64(rep.FollowUp.OnTime) / float64(rep.FollowUp.Key)
-	}
+	var asAll store.AssistStat
+	asBy := map[int64]store.AssistStat{}
 	for id, x := range as {
-		rep.Assist = addAssist(rep.Assist, x)
-		rep.ChildAssist[child(id)] = addAssist(rep.ChildAssist[child(id)], x)
+		asAll = addAssist(asAll, x)
+		asBy[child(id)] = addAssist(asBy[child(id)], x)
+	}
+	rep.FollowUp, rep.Assist = showFollowUp(fuAll), showAssist(asAll)
+	rep.ChildFollowUp, rep.ChildAssist = map[int64]shownFollowUp{}, map[int64]shownAssist{}
+	for _, ch := range v.Children {
+		rep.ChildFollowUp[ch.ID], rep.ChildAssist[ch.ID] = showFollowUp(fuBy[ch.ID]), showAssist(asBy[ch.ID])
 	}
 	return rep, s.termChoices(c, cal, term), nil
+}
+
+func addFollowUp(a, b store.FollowUpStat) store.FollowUpStat {
+	return store.FollowUpStat{Key: a.Key + b.Key, OnTime: a.OnTime + b.OnTime, Overdue: a.Overdue + b.Overdue}
 }
 
 func addAssist(a, b store.AssistStat) store.AssistStat {
@@ -164,14 +212,11 @@ func (s *Server) hsReportExport(w http.ResponseWriter, r *http.Request, c *reqCt
 			return err
 		}
 	}
-	if err := row(name, t("hs.s_followup"), t("hs.x_followup"), round1(rep.FollowUpPct), "", t("hs.x_key_n", rep.FollowUp.Key)); err != nil {
+	if err := row(name, t("hs.s_followup"), t("hs.x_followup"), rep.FollowUp.Pct, "", t("hs.x_key_n", rep.FollowUp.Key)); err != nil {
 		return err
 	}
-	for _, k := range []struct {
-		key string
-		n   int
-	}{{"listed", rep.Assist.Listed}, {"received", rep.Assist.Received}, {"assisted", rep.Assist.Assisted}, {"declined", rep.Assist.Declined},
-		{"pending", rep.Assist.Pending}} {
+	for _, k := range []struct{ key, n string }{{"listed", rep.Assist.Listed}, {"received", rep.Assist.Received},
+		{"assisted", rep.Assist.Assisted}, {"declined", rep.Assist.Declined}, {"pending", rep.Assist.Pending}} {
 		if err := row(name, t("hs.s_assist"), t("hs.assist_"+k.key), k.n, "", ""); err != nil {
 			return err
 		}
@@ -189,15 +234,11 @@ func (s *Server) hsReportExport(w http.ResponseWriter, r *http.Request, c *reqCt
 			return err
 		}
 		fu := rep.ChildFollowUp[ch.ID]
-		pct := 0.0
-		if fu.Key > 0 {
-			pct = 100 * float64(fu.OnTime) / float64(fu.Key)
-		}
-		if err := row(ch.Name, t("hs.s_followup"), t("hs.x_followup"), round1(pct), "", t("hs.x_key_n", fu.Key)); err != nil {
+		if err := row(ch.Name, t("hs.s_followup"), t("hs.x_followup"), fu.Pct, "", t("hs.x_key_n", fu.Key)); err != nil {
 			return err
 		}
 		as := rep.ChildAssist[ch.ID]
-		if err := row(ch.Name, t("hs.s_assist"), t("hs.assist_listed"), as.Listed, "", t("hs.x_assist_answered", as.Received+as.Assisted+as.Declined)); err != nil {
+		if err := row(ch.Name, t("hs.s_assist"), t("hs.assist_listed"), as.Listed, "", t("hs.x_assist_answered", as.Answered)); err != nil {
 			return err
 		}
 	}
