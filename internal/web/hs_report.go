@@ -53,8 +53,8 @@ func showFollowUp(f store.FollowUpStat) shownFollowUp {
 // assistance figures' own page does), and so is the bar.
 type shownAssist struct {
 	Listed, Received, Assisted, Declined, Pending, Answered string
-	Withheld                                              bool
-	WAssisted, WReceived, WDeclined                        int
+	Withheld                                                bool
+	WAssisted, WReceived, WDeclined                         int
 }
 
 func showAssist(a store.AssistStat) shownAssist {
