@@ -3,18 +3,30 @@ package web_test
 // The access-matrix rows of the key-pupil register and the assistance
 // lists (assist_routes.go), and the key sets of their JSON reads.
 //
-// The matrix fills a row's path from the positions' records only, and
-// assistance lists are no position's record: a row about one list aims at a
-// list no database holds (noList), so every caller the route admits gets
-// 404, and the refusals (anonymous, the wrong role) are what the row proves.
-// Which list each role reaches, in and out of its school and agency, is
-// proven from the outside in assist_test.go.
+// The reads of one list aim at lists the matrix makes for each school
+// (assistHeldRecords): a sent list, which the school's D2 readers read
+// (its data officer exports it), and a draft, whose suggestions the data
+// officer reads. The demo school's list is sent to the demo agency and the
+// other schools' to another agency, so the demo agency user reads the demo
+// school's list only (node nAgencyList).
+//
+// The writes about one list aim at a list no database holds (noList), so
+// no request changes a list: every caller the route admits gets 404, and
+// the refusals (anonymous, the wrong role) are what the row proves. Which
+// list each role changes, in and out of its school and agency, is proven
+// from the outside in assist_test.go.
 
 import (
+	"context"
 	"fmt"
 	"mime/multipart"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
+
+	"huhang/internal/model"
+	"huhang/internal/store"
 )
 
 // noList is an assistance list id no test database reaches.
@@ -74,27 +86,28 @@ func assistRouteSpecs() map[string]routeSpec {
 		"GET /assist":         {access: "D2:read", path: "/assist?school={school}", node: nSchool, list: true, ok: 200},
 		"POST /assist":        {access: "D2:write", path: "/assist", node: nSchool, create: true, form: true, ok: 400, bad: newAssistListForm},
 		"GET /assist/summary": {access: "D0:read", path: "/assist/summary", ok: 200},
-		// One list: no database holds noList (see above).
-		"GET /assist/{id}":                      {access: "D2:read", path: lp, ok: 404},
+		// One list of the school (assistHeldRecords): its D2 readers; the
+		// writes aim at noList (see above).
+		"GET /assist/{id}":                      {access: "D2:read", path: "/assist/{assistlist}", node: nSchool, ok: 200},
 		"POST /assist/{id}":                     {access: "D2:write", path: lp, form: true, ok: 404},
 		"POST /assist/{id}/items":               {access: "D2:write", path: lp + "/items", form: true, ok: 404},
 		"POST /assist/{id}/items/{item}/delete": {access: "D2:write", path: lp + "/items/1/delete", form: true, ok: 404},
 		"POST /assist/{id}/send":                {access: "D2:write", path: lp + "/send", form: true, ok: 404},
 		"POST /assist/{id}/close":               {access: "D2:write", path: lp + "/close", form: true, ok: 404},
-		"GET /assist/{id}/list.xlsx":            {access: "D2:write", path: lp + "/list.xlsx", ok: 404},
+		"GET /assist/{id}/list.xlsx":            {access: "D2:write", path: "/assist/{assistlist}/list.xlsx", node: nSchool, ok: 200},
 		"POST /assist/{id}/answers":             {access: "D2:write", path: lp + "/answers", multipart: true, ok: 404, body: answersSheetBody},
 		"GET /agency/assist":                    {access: "role:agency_user", path: "/agency/assist", ok: 200},
-		"GET /agency/assist/{id}":               {access: "role:agency_user", path: gp, ok: 404},
+		"GET /agency/assist/{id}":               {access: "role:agency_user", path: "/agency/assist/{assistlist}", node: nAgencyList, ok: 200},
 		"POST /agency/assist/{id}/answers":      {access: "role:agency_user", path: gp + "/answers", form: true, ok: 404},
 
 		"GET /api/v1/assist/lists":      {access: "D2:read", path: "/api/v1/assist/lists?school_id={school}", node: nSchool, list: true, ok: 200},
 		"POST /api/v1/assist/lists":     {access: "D2:write", path: "/api/v1/assist/lists", node: nSchool, create: true, ok: 400, bad: newAssistListJSON},
-		"GET /api/v1/assist/lists/{id}": {access: "D2:read", path: ap, ok: 404},
+		"GET /api/v1/assist/lists/{id}": {access: "D2:read", path: "/api/v1/assist/lists/{assistlist}", node: nSchool, ok: 200},
 		"PATCH /api/v1/assist/lists/{id}": {access: "D2:write", path: ap, ok: 404,
 			body: func(fx *fixtures, p *position) string {
 				return fmt.Sprintf(`{"title":"矩阵测试名单","agency_id":%d}`, fx.targets.Agency)
 			}},
-		"GET /api/v1/assist/lists/{id}/suggestions": {access: "D2:write", path: ap + "/suggestions", ok: 404},
+		"GET /api/v1/assist/lists/{id}/suggestions": {access: "D2:write", path: "/api/v1/assist/lists/{assistdraft}/suggestions", node: nSchool, ok: 200},
 		"POST /api/v1/assist/lists/{id}/items": {access: "D2:write", path: ap + "/items", ok: 404,
 			body: func(fx *fixtures, p *position) string {
 				return fmt.Sprintf(`{"items":[{"student_id":%d,"category":"poor","help":"study","detail":""}]}`, p.student)
@@ -105,10 +118,95 @@ func assistRouteSpecs() map[string]routeSpec {
 		"POST /api/v1/assist/lists/{id}/answers":        {access: "D2:write", path: ap + "/answers", multipart: true, ok: 404, body: answersSheetBody},
 		"GET /api/v1/assist/stats":                      {access: "D0:read", path: "/api/v1/assist/stats", ok: 200},
 		"GET /api/v1/agency/assist/lists":               {access: "role:agency_user", path: "/api/v1/agency/assist/lists", ok: 200},
-		"GET /api/v1/agency/assist/lists/{id}":          {access: "role:agency_user", path: "/api/v1/agency/assist/lists/" + noList, ok: 404},
+		"GET /api/v1/agency/assist/lists/{id}": {access: "role:agency_user", path: "/api/v1/agency/assist/lists/{assistlist}", node: nAgencyList,
+			ok: 200},
 		"POST /api/v1/agency/assist/lists/{id}/answers": {access: "role:agency_user", path: "/api/v1/agency/assist/lists/" + noList + "/answers", ok: 404,
 			body: func(*fixtures, *position) string { return `{"answers":[{"item_id":1,"answer":"received","note":""}]}` }},
 	}
+}
+
+// assistHeldRecords makes, through the store, two lists of p's school: a
+// draft with no pupils, and a list with one pupil of the school in a
+// suggested category, sent to the demo agency from the demo school and to
+// another agency from any other school (heldRecords). The pupil is none
+// the fixtures aim at or check for leaks: a listed name reaches the agency.
+func assistHeldRecords(ctx context.Context, st *store.Store, fx *fixtures, p *position) (list, draft string, err error) {
+	agency := fx.targets.Agency
+	if p != fx.own {
+		ags, err := st.ListAgencies(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		i := slices.IndexFunc(ags, func(a model.Agency) bool { return a.ID != agency && slices.Contains(store.AssistAgencyKinds, a.Kind) })
+		if i < 0 {
+			return "", "", fmt.Errorf("no agency but the demo one takes lists")
+		}
+		agency = ags[i].ID
+	}
+	mk := func(title string) (int64, error) {
+		return st.CreateAssistList(ctx, store.SystemActor, city, store.AssistListInput{SchoolID: p.school, AgencyID: agency,
+			Title: title + " " + p.name})
+	}
+	d, err := mk("矩阵测试留存草稿")
+	if err != nil {
+		return "", "", fmt.Errorf("draft: %w", err)
+	}
+	sg, err := st.AssistSuggestions(ctx, store.SystemActor, city, d)
+	if err != nil {
+		return "", "", fmt.Errorf("suggestions: %w", err)
+	}
+	all := []*position{fx.own, fx.ownTeam, fx.classmate, fx.sibling, fx.other}
+	free := func(id int64, name string) bool {
+		return !slices.ContainsFunc(all, func(q *position) bool { return q.student == id || slices.Contains(q.students, name) })
+	}
+	item := store.AssistItemInput{Help: "study"}
+	if i := slices.IndexFunc(sg, func(x store.AssistSuggestion) bool { return free(x.StudentID, x.Name) }); i >= 0 {
+		item.StudentID, item.Category = sg[i].StudentID, string(sg[i].Categories[0])
+	} else if item.StudentID, err = assistGivePoor(ctx, st, p, free); err != nil {
+		return "", "", err
+	} else {
+		item.Category = string(model.CatPoor)
+	}
+	l, err := mk("矩阵测试留存名单")
+	if err != nil {
+		return "", "", fmt.Errorf("list: %w", err)
+	}
+	if _, err := st.AddAssistItems(ctx, store.SystemActor, city, l, []store.AssistItemInput{item}); err != nil {
+		return "", "", fmt.Errorf("items: %w", err)
+	}
+	if err := st.SendAssistList(ctx, store.SystemActor, city, l); err != nil {
+		return "", "", fmt.Errorf("send: %w", err)
+	}
+	return itoa(l), itoa(d), nil
+}
+
+// assistGivePoor marks, through the store, a free pupil of p's class as
+// from a poor family (keeping their other categories), for a school with
+// no pupil in difficulty (the sibling school made at small scales), and
+// returns the pupil's id.
+func assistGivePoor(ctx context.Context, st *store.Store, p *position, free func(int64, string) bool) (int64, error) {
+	rows, _, err := st.ListStudents(ctx, store.SystemActor, city, store.StudentFilter{ClassID: p.class, Limit: 500})
+	if err != nil {
+		return 0, err
+	}
+	i := slices.IndexFunc(rows, func(r store.StudentRow) bool { return free(r.ID, r.Name) })
+	if i < 0 {
+		return 0, fmt.Errorf("class %d has no pupil to list", p.class)
+	}
+	k, err := st.KeyPupilOf(ctx, store.SystemActor, city, rows[i].ID, time.Now())
+	if err != nil {
+		return 0, err
+	}
+	in := []store.KeyMarkInput{{Category: string(model.CatPoor), Since: "2020-09-01", Source: "school"}}
+	for _, m := range k.Marks {
+		if m.Category != model.CatPoor {
+			in = append(in, store.KeyMarkInput{Category: string(m.Category)})
+		}
+	}
+	if err := st.SetKeyCategories(ctx, store.SystemActor, city, rows[i].ID, in); err != nil {
+		return 0, fmt.Errorf("categories of pupil %d: %w", rows[i].ID, err)
+	}
+	return rows[i].ID, nil
 }
 
 // The shipped cadence, as a form and as JSON (a refused request repeats

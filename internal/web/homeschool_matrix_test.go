@@ -11,16 +11,20 @@ package web_test
 // psychology teacher, principal and data officer), concerns to the
 // psychology teacher (D5 write).
 //
-// The fixtures hold no activity, evidence file, visit or concern, and the
-// harness has no hook to add them per position, so the rows about one of
-// those records aim at an id no record has (hsNoRecord): 404 for everyone
-// who may use the route, 404 for everyone who may not, the login page or
-// 401 for the anonymous — the same answer, so the route reveals nothing.
-// Each such write carries a well-formed body, so the 404 is never mere
-// validation. Those records, made through the store for the purpose, are
-// taken through the routes in and out of scope in homeschool_test.go.
+// The one read of a single record, an evidence file's download, aims at
+// a file the matrix makes for each school (hsHeldRecords): the school's
+// recorders download their own school's, everyone else gets 404.
+//
+// The writes about one activity, visit or concern aim at an id no record
+// has (hsNoRecord), so no request changes a record: 404 for everyone who
+// may use the route, 404 for everyone who may not, the login page or 401
+// for the anonymous — the same answer, so the route reveals nothing. Each
+// such write carries a well-formed body, so the 404 is never mere
+// validation. Records made through the store for the purpose are taken
+// through those writes in and out of scope in homeschool_test.go.
 
 import (
+	"context"
 	"fmt"
 	"mime/multipart"
 	"net/url"
@@ -30,6 +34,7 @@ import (
 	"time"
 
 	"huhang/internal/programme"
+	"huhang/internal/store"
 )
 
 // hsNoRecord is an id no activity, evidence file, visit or concern has.
@@ -65,7 +70,8 @@ func homeSchoolRouteSpecs() map[string]routeSpec {
 			ok: 404, body: func(*fixtures, *position) string { return "" }},
 		"POST /home-school/activities/{id}/evidence": {access: hsRecorders, path: "/home-school/activities" + none + "/evidence",
 			multipart: true, ok: 404, body: hsEvidenceBody},
-		"GET /home-school/evidence/{id}": {access: hsRecorders, path: "/home-school/evidence" + none, ok: 404},
+		// The school's evidence file: its recorders only.
+		"GET /home-school/evidence/{id}": {access: hsRecorders, path: "/home-school/evidence/{evidence}", node: nSchool, ok: 200},
 
 		// Visits: the class's family data (D2 read).
 		"GET /classes/{id}/visits": {access: "D2:read", path: "/classes/{class}/visits", node: nClass, ok: 200},
@@ -101,6 +107,25 @@ func homeSchoolRouteSpecs() map[string]routeSpec {
 			body: func(*fixtures, *position) string { return `{"message":"矩阵测试：请心理老师关注"}` }},
 		"GET /api/v1/home-school/reminders": {access: "signed-in", path: "/api/v1/home-school/reminders", ok: 200},
 	}
+}
+
+// hsHeldPDF is the evidence file the matrix keeps for each school.
+var hsHeldPDF = []byte("%PDF-1.4\n% matrix test held record\n%%EOF\n")
+
+// hsHeldRecords makes, through the store, a parent-school activity of p's
+// school with one evidence file, and returns the file's id (heldRecords).
+func hsHeldRecords(ctx context.Context, st *store.Store, p *position) (string, error) {
+	act, err := st.CreateActivity(ctx, store.SystemActor, city, store.ActivityInput{SchoolID: p.school, Kind: programme.ActGuidance,
+		HeldOn: hsTermDay(time.Now().UTC()), Topic: "矩阵测试留存活动 " + p.name, Speaker: "矩阵测试", Parents: 30})
+	if err != nil {
+		return "", fmt.Errorf("activity: %w", err)
+	}
+	ev, err := st.AddActivityEvidence(ctx, store.SystemActor, city, act, store.EvidenceInput{Kind: "signin", Name: "矩阵测试留存签到表.pdf",
+		Mime: "application/pdf", Body: hsHeldPDF})
+	if err != nil {
+		return "", fmt.Errorf("evidence: %w", err)
+	}
+	return itoa(ev), nil
 }
 
 // hsTermDay is a day inside a term and not after today (today when it is

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,6 +115,11 @@ const (
 	nCampaignClass // a class of a campaign: own, classmate, sibling, other
 	nParticipant   // a pupil of a campaign's class who has submitted
 	nAlert         // an alert of a school, at the level it was escalated to (alertPositions)
+	// nAgencyList is an assistance list of a school's position as the
+	// agency side reaches it: the demo school's is sent to the demo agency
+	// (the agency user's own), the sibling's and the other district's to
+	// another agency (heldRecords).
+	nAgencyList
 )
 
 // alertPositions are the alerts the matrix aims at: a school's position,
@@ -161,7 +167,7 @@ func positionsFor(n node) []string {
 	switch n {
 	case nDistrict, nToken, nAsg:
 		return []string{"own", "other"}
-	case nSchool, nStaff, nImport, nCampaign:
+	case nSchool, nStaff, nImport, nCampaign, nAgencyList:
 		return []string{"own", "sibling", "other"}
 	case nClass, nStudent, nCampaignClass, nParticipant:
 		return []string{"own", "classmate", "sibling", "other"}
@@ -174,7 +180,10 @@ func positionsFor(n node) []string {
 // routeSpec is one route's row: what it is aimed at and what it answers.
 type routeSpec struct {
 	access string // the access the route must declare
-	path   string // with {district} {school} {class} {student} {staff} {import} {user} {token} {asg} {campaign} {part} {alert} {session} {cert}
+	// path has placeholders {district} {school} {class} {student} {staff}
+	// {import} {user} {token} {asg} {campaign} {part} {alert} {session}
+	// {cert}, and {evidence} {assistlist} {assistdraft} (heldRecords).
+	path   string
 	node   node
 	ok     int  // status when the caller may, in scope (with an empty body for writes)
 	okAnon int  // public routes: status for an anonymous caller, when different
@@ -737,6 +746,9 @@ func covers(c caller, n node, pos string) bool {
 	if n == nAlert {
 		return alertVisible(c, pos)
 	}
+	if n == nAgencyList {
+		return b == authz.BindAgency && pos == "own"
+	}
 	switch n {
 	case nTree:
 		return b == authz.BindCity || b == authz.BindSystem || b == authz.BindDistrict
@@ -814,6 +826,7 @@ func TestAccessMatrix(t *testing.T) {
 		ctx := context.Background()
 		specs := routeSpecs()
 		routes := e.srv.Routes()
+		e.makeHeldRecords(t)
 
 		// Every route has a row, every row a route, and each route declares
 		// the access its row expects.
@@ -978,12 +991,78 @@ func TestAccessMatrix(t *testing.T) {
 // the alert's level ("own@city") for alert routes.
 func expandPath(path string, p *position, pos string) string {
 	_, level := splitPos(pos)
+	h := heldOf(p)
 	return strings.NewReplacer(
 		"{district}", itoa(p.district), "{school}", itoa(p.school), "{class}", itoa(p.class),
 		"{student}", itoa(p.student), "{staff}", itoa(p.staff), "{import}", itoa(p.imp),
 		"{session}", itoa(p.session), "{cert}", itoa(p.cert),
 		"{campaign}", itoa(p.campaign), "{part}", itoa(p.part), "{alert}", itoa(p.alerts[level]),
+		"{evidence}", h.evidence, "{assistlist}", h.assistList, "{assistdraft}", h.assistDraft,
 	).Replace(path)
+}
+
+// heldRecords are records of a position's school that the shared fixtures
+// (env_test.go) do not hold, made through the store by the matrix itself,
+// once per environment, before its first request — as it makes its own
+// tokens and throwaway campaigns. The positions of the demo school share
+// the demo school's. Every field is an id as the path carries it.
+type heldRecords struct {
+	// evidence is an evidence file of a parent-school activity of the
+	// school (hsHeldRecords).
+	evidence string
+	// assistList is a sent assistance list of the school, and assistDraft
+	// a draft one with no pupils: the demo school's list goes to the demo
+	// agency, the other schools' to another agency, so the demo agency
+	// user reaches the demo school's only (assistHeldRecords).
+	assistList, assistDraft string
+}
+
+var (
+	heldMu   sync.Mutex
+	heldMade = map[*env]bool{}
+	held     = map[*position]heldRecords{}
+)
+
+// noHeldRecords is what the placeholders name where the matrix has not
+// made its records (another test expanding a path): ids no record has, so
+// such a request is answered 404, as before the records existed.
+var noHeldRecords = heldRecords{evidence: hsNoRecord, assistList: noList, assistDraft: noList}
+
+// heldOf returns the records the matrix made for p.
+func heldOf(p *position) heldRecords {
+	heldMu.Lock()
+	defer heldMu.Unlock()
+	if h, ok := held[p]; ok {
+		return h
+	}
+	return noHeldRecords
+}
+
+// makeHeldRecords makes the environment's heldRecords, once: one set per
+// school (the demo school's, the sibling's, the other district's), shared
+// by the positions at that school.
+func (e *env) makeHeldRecords(t *testing.T) {
+	t.Helper()
+	heldMu.Lock()
+	defer heldMu.Unlock()
+	if heldMade[e] {
+		return
+	}
+	ctx := context.Background()
+	fx := e.fx
+	for _, p := range []*position{fx.own, fx.sibling, fx.other} {
+		var h heldRecords
+		var err error
+		if h.evidence, err = hsHeldRecords(ctx, e.st, p); err != nil {
+			t.Fatalf("home-school records of %s: %v", p.name, err)
+		}
+		if h.assistList, h.assistDraft, err = assistHeldRecords(ctx, e.st, fx, p); err != nil {
+			t.Fatalf("assistance lists of %s: %v", p.name, err)
+		}
+		held[p] = h
+	}
+	held[fx.ownTeam], held[fx.classmate] = held[fx.own], held[fx.own]
+	heldMade[e] = true
 }
 
 // throwawayCampaign creates, through the store, an open campaign over one
