@@ -128,7 +128,21 @@ func (s *Store) checkDay(v *ValidationError, cal programme.Calendar, field, valu
 		v.Add(field, "hs.err_outside_term")
 		return programme.Term{}, false
 	}
+	// The current term and the one before it are open for late entries;
+	// older terms are judged and reported: rewriting them is refused.
+	if earliest := previousTerm(cal.TermOf(s.today())); t.Year < earliest.Year || (t.Year == earliest.Year && t.Semester < earliest.Semester) {
+		v.Add(field, "hs.err_term_closed")
+		return programme.Term{}, false
+	}
 	return t, true
+}
+
+// previousTerm is the term before t.
+func previousTerm(t programme.Term) programme.Term {
+	if t.Semester == 2 {
+		return programme.Term{Year: t.Year, Semester: 1}
+	}
+	return programme.Term{Year: t.Year - 1, Semester: 2}
 }
 
 func (in *ActivityInput) normalize() {

@@ -126,13 +126,16 @@ func (s *Store) RecordVisit(ctx context.Context, a Actor, sc authz.Scope, in Vis
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var school, district int64
 		var class sql.NullInt64
-		var status string
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT school_id, district_id, class_id, status FROM students WHERE id = ? AND `+
-			scopePred(sc, "district_id", "school_id", "class_id")), in.StudentID).Scan(&school, &district, &class, &status); err != nil {
+		var status, born string
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT school_id, district_id, class_id, status, birth_date FROM students WHERE id = ? AND `+
+			scopePred(sc, "district_id", "school_id", "class_id")), in.StudentID).Scan(&school, &district, &class, &status, &born); err != nil {
 			return mapErr(err)
 		}
 		if status != string(model.Enrolled) || !class.Valid {
 			return &FieldError{Field: "student_id", Key: "hs.err_not_enrolled"}
+		}
+		if born != "" && in.VisitedOn < born {
+			return &FieldError{Field: "visited_on", Key: "hs.err_before_birth"}
 		}
 		team, err := s.classTeamIDs(ctx, tx, class.Int64)
 		if err != nil {
@@ -236,7 +239,10 @@ func (s *Store) passConcern(ctx context.Context, tx *sql.Tx, a Actor, visitID in
 	var student, school, district int64
 	var class sql.NullInt64
 	var kinds string
-	if err := tx.QueryRowContext(ctx, s.q(`SELECT student_id, school_id, district_id, class_id, concerns FROM home_visits WHERE id = ?`), visitID).
+	// The concern goes to the pupil's school now: a pupil who moved school
+	// is the new school's psychology teacher's to follow.
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT v.student_id, st.school_id, st.district_id, st.class_id, v.concerns FROM home_visits v
+		JOIN students st ON st.id = v.student_id WHERE v.id = ?`), visitID).
 		Scan(&student, &school, &district, &class, &kinds); err != nil {
 		return 0, mapErr(err)
 	}

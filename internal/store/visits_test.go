@@ -259,6 +259,8 @@ func TestRecordVisit(t *testing.T) {
 		}{
 			{"a date tomorrow", team, func(in *VisitInput) { in.VisitedOn = "2026-03-03" }, "visited_on=hs.err_future"},
 			{"a date in the summer holiday", team, func(in *VisitInput) { in.VisitedOn = "2025-08-10" }, "visited_on=hs.err_outside_term"},
+			{"a date two terms back, in a term already reported", team, func(in *VisitInput) { in.VisitedOn = "2025-03-10" }, "visited_on=hs.err_term_closed"},
+			{"a date years back", team, func(in *VisitInput) { in.VisitedOn = "2003-10-10" }, "visited_on=hs.err_term_closed"},
 			{"a malformed date", team, func(in *VisitInput) { in.VisitedOn = "10/02/2026" }, "visited_on=hs.err_date"},
 			{"a missing date", team, func(in *VisitInput) { in.VisitedOn = "" }, "visited_on=hs.err_date"},
 			{"a teacher of the same school who is not on the pupil's class team", team,
