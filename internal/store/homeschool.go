@@ -406,7 +406,7 @@ func (s *Store) AddActivityEvidence(ctx context.Context, a Actor, sc authz.Scope
 		v.Add("kind", "hs.err_evidence_kind")
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || utf8.RuneCountInString(in.Name) > 120 {
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 120 || hasControl(in.Name, false) {
 		v.Add("file", "hs.err_evidence_name")
 	}
 	if len(in.Body) == 0 || len(in.Body) > maxEvidence {

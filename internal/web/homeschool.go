@@ -505,7 +505,9 @@ func (s *Server) evidenceUpload(w http.ResponseWriter, r *http.Request, c *reqCt
 		return s.activitiesView(w, r, c, http.StatusBadRequest, []rowProblem{{Field: s.cat.T(c.locale, "hs.f_file"),
 			Message: s.cat.T(c.locale, key)}}, map[string]string{"school_id": strconv.FormatInt(x.SchoolID, 10)})
 	}
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
+	// The whole form stays in memory (the body is capped at 9 MB): a photo
+	// that may show children's faces never lands on disk unsealed.
+	if err := r.ParseMultipartForm(10 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
