@@ -620,7 +620,10 @@ func (s *Store) AgencyAssistList(ctx context.Context, a Actor, agencies []int64,
 	var l AssistList
 	var items []AgencyItem
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ls, err := s.assistLists(ctx, tx, "l.id = ? AND "+agencyPred(agencies), id)
+		// A closed list stays in the agency's inbox as counts; its pupils
+		// are no longer the agency's to read (SECURITY-TESTS T1.5: access
+		// ends when the school closes the list).
+		ls, err := s.assistLists(ctx, tx, "l.id = ? AND l.state = 'sent' AND "+agencyPred(agencies), id)
 		if err != nil {
 			return err
 		}

@@ -322,7 +322,11 @@ func TestAssistanceListLifecycle(t *testing.T) {
 				t.Errorf("import into a closed list: %v", err)
 			}
 			if ls, _ := s.AgencyAssistLists(ctx, []int64{civil}); len(ls) != 1 || ls[0].State != "closed" {
-				t.Errorf("a closed list stays readable by its agency: %+v", ls)
+				t.Errorf("a closed list stays in its agency's inbox: %+v", ls)
+			}
+			// …as counts only: its pupils are no longer the agency's to read.
+			if _, got, err := s.AgencyAssistList(ctx, testActor, []int64{civil}, id); !errors.Is(err, ErrNotFound) || len(got) != 0 {
+				t.Errorf("the agency still reads a closed list's pupils: %d items, %v", len(got), err)
 			}
 		})
 
