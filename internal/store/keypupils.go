@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"huhang/internal/audit"
 	"huhang/internal/authz"
 	"huhang/internal/model"
 )
@@ -273,12 +274,28 @@ func (s *Store) KeyPupils(ctx context.Context, a Actor, sc authz.Scope, f KeyFil
 		if len(page) == 0 {
 			return nil
 		}
-		e := a.entry("keypupil.listed", "school", f.SchoolID, f.SchoolID, 0)
-		if f.ClassID != 0 {
-			e.ObjectType, e.ObjectID = "class", f.ClassID
+		// One entry per class the page shows, with its school, district and
+		// row count: the log says whose pupils were read, whatever the filter.
+		type classKey struct{ school, district, class int64 }
+		counts := map[classKey]int{}
+		var order []classKey
+		for _, p := range page {
+			k := classKey{p.SchoolID, p.DistrictID, p.ClassID}
+			if counts[k] == 0 {
+				order = append(order, k)
+			}
+			counts[k]++
 		}
-		e.Detail = "rows=" + strconv.Itoa(len(page))
-		return s.appendAudit(ctx, tx, e)
+		es := make([]audit.Entry, 0, len(order))
+		for _, k := range order {
+			e := a.entry("keypupil.listed", "class", k.class, k.school, k.district)
+			if k.class == 0 {
+				e.ObjectType, e.ObjectID = "school", k.school
+			}
+			e.Detail = "rows=" + strconv.Itoa(counts[k])
+			es = append(es, e)
+		}
+		return s.appendAuditMany(ctx, tx, es)
 	})
 	if err != nil {
 		return nil, 0, err
@@ -342,20 +359,6 @@ func (s *Store) marksOf(ctx context.Context, tx *sql.Tx, studentID int64) (map[m
 	return out, rows.Err()
 }
 
-// AuditKeyPupilsShown records that a page showed named key pupils read
-// without an actor (OverdueFollowUps, e.g. a home-page reminder): one entry
-// for the class (or the school when classID is 0) with the row count.
-func (s *Store) AuditKeyPupilsShown(ctx context.Context, a Actor, schoolID, classID int64, rows int) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		e := a.entry("keypupil.listed", "school", schoolID, schoolID, 0)
-		if classID != 0 {
-			e.ObjectType, e.ObjectID = "class", classID
-		}
-		e.Detail = "rows=" + strconv.Itoa(rows)
-		return s.appendAudit(ctx, tx, e)
-	})
-}
-
 // FollowUpDue is a key pupil overdue for a follow-up. Name is the full
 // name (the web layer masks it where the role does not need it).
 type FollowUpDue struct {
@@ -370,8 +373,8 @@ type FollowUpDue struct {
 // OverdueFollowUps returns the key pupils in sc overdue for a follow-up at
 // the day of at, most overdue first (at most limit of them; limit ≤ 0 means
 // 50), and how many are overdue in all. It reads named D2 data without an
-// actor, so it writes no audit entry: a page that shows the names records
-// them with AuditKeyPupilsShown.
+// actor, so it writes no audit entry: the class visit sheet that shows them
+// is audited as a whole (ClassVisits), and reminders show counts only.
 func (s *Store) OverdueFollowUps(ctx context.Context, sc authz.Scope, at time.Time, limit int) ([]FollowUpDue, int, error) {
 	if limit <= 0 {
 		limit = 50

@@ -184,6 +184,29 @@ func TestKeyPupilFollowUpsDue(t *testing.T) {
 			if auditCount(t, s) != before+1 {
 				t.Errorf("an empty read wrote an audit entry")
 			}
+			// Without a filter the entries still name whose pupils were read:
+			// one per class shown, with its school and district.
+			page, _, err := s.KeyPupils(ctx, testActor, cityScope, KeyFilter{}, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			classes := map[int64]bool{}
+			for _, p := range page {
+				classes[p.ClassID] = true
+			}
+			entries, err := s.SearchAudit(ctx, AuditFilter{Action: "keypupil.listed", Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh := entries[:auditCount(t, s)-before-1]
+			if len(fresh) != len(classes) {
+				t.Fatalf("%d entries for a read over %d classes", len(fresh), len(classes))
+			}
+			for _, e := range fresh {
+				if e.ObjectType != "class" || !classes[e.ObjectID] || e.SchoolID == 0 || e.DistrictID == 0 {
+					t.Errorf("an unfiltered register read is audited as %+v", e)
+				}
+			}
 		})
 
 		t.Run("the cadence per category changes who is overdue", func(t *testing.T) {
