@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -442,6 +443,9 @@ func (s *Store) SendAssistList(ctx context.Context, a Actor, sc authz.Scope, id 
 			a.UserID, msNow(s), id); err != nil {
 			return err
 		}
+		if err := s.sealPackets(ctx, tx, id); err != nil {
+			return err
+		}
 		e := a.entry("assist.list_sent", "assist_list", id, l.SchoolID, l.DistrictID)
 		e.Detail = fmt.Sprintf("agency=%d items=%d", l.AgencyID, l.Items)
 		return s.appendAudit(ctx, tx, e)
@@ -572,34 +576,119 @@ func (s *Store) AssistSuggestions(ctx context.Context, a Actor, sc authz.Scope, 
 	return out, nil
 }
 
-// agencyItems reads the pupils of a list in the shape that leaves the school.
-func (s *Store) agencyItems(ctx context.Context, tx *sql.Tx, listID int64) ([]AgencyItem, error) {
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT i.id, st.name, st.gender, s.name, c.grade, i.category, i.help, i.detail,
+// agencyPacket is what leaves the school for one pupil of a list.
+type agencyPacket struct {
+	Name          string `json:"name"`
+	Gender        string `json:"gender"`
+	SchoolName    string `json:"school_name"`
+	Grade         string `json:"grade"`
+	GuardianName  string `json:"guardian_name"`
+	GuardianPhone string `json:"guardian_phone"`
+}
+
+func packetAAD(itemID int64) string { return "assist_items.packet:" + strconv.FormatInt(itemID, 10) }
+
+// livePackets reads the packets of a list's items from the roster as it is
+// now, by item id.
+func (s *Store) livePackets(ctx context.Context, tx *sql.Tx, listID int64) (map[int64]agencyPacket, error) {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT i.id, st.name, st.gender, s.name, c.grade,
 		COALESCE((SELECT g.name FROM guardians g WHERE g.student_id = st.id ORDER BY g.id LIMIT 1), ''),
-		COALESCE((SELECT g.phone FROM guardians g WHERE g.student_id = st.id ORDER BY g.id LIMIT 1), ''),
-		i.answer, i.answer_note, i.answered_at
+		COALESCE((SELECT g.phone FROM guardians g WHERE g.student_id = st.id ORDER BY g.id LIMIT 1), '')
 		FROM assist_items i JOIN students st ON st.id = i.student_id JOIN schools s ON s.id = i.school_id LEFT JOIN classes c ON c.id = st.class_id
-		WHERE i.list_id = ? ORDER BY i.id`), listID)
+		WHERE i.list_id = ?`), listID)
 	if err != nil {
-		return nil, fmt.Errorf("store: assistance items for the agency: %w", err)
+		return nil, fmt.Errorf("store: assistance packets: %w", err)
 	}
 	defer rows.Close()
-	out := []AgencyItem{}
+	out := map[int64]agencyPacket{}
 	for rows.Next() {
-		var x AgencyItem
+		var id int64
+		var p agencyPacket
 		var grade sql.NullInt64
-		var at int64
-		if err := rows.Scan(&x.ID, &x.Name, &x.Gender, &x.SchoolName, &grade, &x.Category, &x.Help, &x.Detail, &x.GuardianName, &x.GuardianPhone,
-			&x.Answer, &x.AnswerNote, &at); err != nil {
+		if err := rows.Scan(&id, &p.Name, &p.Gender, &p.SchoolName, &grade, &p.GuardianName, &p.GuardianPhone); err != nil {
 			return nil, err
 		}
 		if grade.Valid {
-			x.Grade = model.GradeName(int(grade.Int64))
+			p.Grade = model.GradeName(int(grade.Int64))
+		}
+		out[id] = p
+	}
+	return out, rows.Err()
+}
+
+// sealPackets fixes what a list discloses as it is sent: each item's
+// packet, sealed into the item.
+func (s *Store) sealPackets(ctx context.Context, tx *sql.Tx, listID int64) error {
+	live, err := s.livePackets(ctx, tx, listID)
+	if err != nil {
+		return err
+	}
+	for id, p := range live {
+		body, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		sealed, err := s.keys.Seal(body, packetAAD(id))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE assist_items SET packet = ? WHERE id = ?`), sealed, id); err != nil {
+			return fmt.Errorf("store: seal assistance packet: %w", err)
+		}
+	}
+	return nil
+}
+
+// agencyItems reads the pupils of a list in the shape that leaves the
+// school: the packets sealed when it was sent (the roster as it is now only
+// for lists sent before packets were kept).
+func (s *Store) agencyItems(ctx context.Context, tx *sql.Tx, listID int64) ([]AgencyItem, error) {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT i.id, i.category, i.help, i.detail, i.packet, i.answer, i.answer_note, i.answered_at
+		FROM assist_items i WHERE i.list_id = ? ORDER BY i.id`), listID)
+	if err != nil {
+		return nil, fmt.Errorf("store: assistance items for the agency: %w", err)
+	}
+	out := []AgencyItem{}
+	var sealed [][]byte
+	for rows.Next() {
+		var x AgencyItem
+		var at int64
+		var packet []byte
+		if err := rows.Scan(&x.ID, &x.Category, &x.Help, &x.Detail, &packet, &x.Answer, &x.AnswerNote, &at); err != nil {
+			rows.Close()
+			return nil, err
 		}
 		x.AnsweredAt = fromMS(at)
 		out = append(out, x)
+		sealed = append(sealed, packet)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var live map[int64]agencyPacket
+	for i := range out {
+		var p agencyPacket
+		if len(sealed[i]) > 0 {
+			plain, err := s.keys.Open(sealed[i], packetAAD(out[i].ID))
+			if err != nil {
+				return nil, fmt.Errorf("store: open assistance packet %d: %w", out[i].ID, err)
+			}
+			if err := json.Unmarshal(plain, &p); err != nil {
+				return nil, fmt.Errorf("store: assistance packet %d: %w", out[i].ID, err)
+			}
+		} else {
+			if live == nil {
+				if live, err = s.livePackets(ctx, tx, listID); err != nil {
+					return nil, err
+				}
+			}
+			p = live[out[i].ID]
+		}
+		out[i].Name, out[i].Gender, out[i].SchoolName, out[i].Grade = p.Name, p.Gender, p.SchoolName, p.Grade
+		out[i].GuardianName, out[i].GuardianPhone = p.GuardianName, p.GuardianPhone
+	}
+	return out, nil
 }
 
 // agencyPred admits the sent (or closed) lists addressed to agencies.

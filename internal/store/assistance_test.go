@@ -219,6 +219,27 @@ func TestAssistanceListLifecycle(t *testing.T) {
 				x.Help != "psychological" || x.Detail != "父母在外务工" || x.GuardianName != fs.guardians[0].Name || x.GuardianPhone != fs.guardians[0].Phone {
 				t.Errorf("agency item = %+v", x)
 			}
+
+			// What the agency reads is what left the school when the list
+			// was sent, sealed: a guardian changed since is not disclosed.
+			gs := []model.Guardian{{Name: "测试新监护人", Relation: fs.guardians[0].Relation, Phone: "13900001111"}}
+			if err := s.UpdateStudent(ctx, testActor, cityScope, cityScope, a1, StudentInput{Guardians: &gs}); err != nil {
+				t.Fatal(err)
+			}
+			_, again, err := s.AgencyAssistList(ctx, testActor, []int64{civil}, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again[0].GuardianPhone != fs.guardians[0].Phone || again[0].GuardianName != fs.guardians[0].Name {
+				t.Errorf("after the roster changed the agency reads %q %q, want what was sent", again[0].GuardianName, again[0].GuardianPhone)
+			}
+			var packet []byte
+			if err := s.read.QueryRowContext(ctx, s.q("SELECT packet FROM assist_items WHERE id = ?"), again[0].ID).Scan(&packet); err != nil {
+				t.Fatal(err)
+			}
+			if len(packet) == 0 || strings.Contains(string(packet), fs.guardians[0].Phone) || strings.Contains(string(packet), fs.name) {
+				t.Errorf("the sent packet is not sealed: %q", packet)
+			}
 		})
 
 		t.Run("answers are all or nothing; a closed list takes none", func(t *testing.T) {

@@ -323,6 +323,26 @@ func (s *Store) LoadHomeSchoolHistory(ctx context.Context, h HomeSchoolHistory) 
 				}
 			}
 		}
+		// The sent lists' packets, sealed as SendAssistList seals them.
+		lists, err := tx.QueryContext(ctx, `SELECT id FROM assist_lists WHERE state IN ('sent', 'closed')`)
+		if err != nil {
+			return fmt.Errorf("store: sent lists: %w", err)
+		}
+		var sent []int64
+		for lists.Next() {
+			var id int64
+			if err := lists.Scan(&id); err != nil {
+				lists.Close()
+				return err
+			}
+			sent = append(sent, id)
+		}
+		lists.Close()
+		for _, id := range sent {
+			if err := s.sealPackets(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		e := SystemActor.entry("homeschool.history_loaded", "database", 0, 0, 0)
 		e.Detail = fmt.Sprintf("team_posts=%d activities=%d evidence=%d visits=%d visitors=%d concerns=%d coverage=%d marks=%d assist_lists=%d assist_items=%d",
 			n.TeamPosts, n.Activities, n.Evidence, n.Visits, n.Visitors, n.Concerns, n.Coverage, n.Marks, n.AssistLists, n.AssistItems)
