@@ -1,7 +1,9 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"strings"
 
 	"huhang/internal/authz"
@@ -132,18 +134,10 @@ func (s *Server) apiHSCoverage(w http.ResponseWriter, r *http.Request, c *reqCtx
 	for id, x := range cov {
 		out.Items = append(out.Items, coverageRowJSON{Kind: by, ID: id, coverageJSON: toCoverageJSON(x)})
 	}
-	sortByID(out.Items, func(x coverageRowJSON) int64 { return x.ID })
+	slices.SortFunc(out.Items, func(a, b coverageRowJSON) int { return cmp.Compare(a.ID, b.ID) })
 	out.Total, out.Limit = len(out.Items), len(out.Items)
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-func sortByID[T any](xs []T, id func(T) int64) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && id(xs[j]) < id(xs[j-1]); j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
 }
 
 func (s *Server) apiActivities(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
@@ -259,7 +253,7 @@ func (s *Server) apiConcernPass(w http.ResponseWriter, r *http.Request, c *reqCt
 
 func (s *Server) apiConcerns(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	state := r.URL.Query().Get("state")
-	if state != "" && state != "all" && !containsStr(store.ConcernStates, state) {
+	if state != "" && state != "all" && !slices.Contains(store.ConcernStates, state) {
 		return &store.ValidationError{Fields: []store.FieldError{{Field: "state", Key: "hs.err_code"}}}
 	}
 	list, err := s.store.ListConcerns(r.Context(), c.actor(r), c.concernScope(), state)
@@ -268,15 +262,6 @@ func (s *Server) apiConcerns(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	}
 	writeJSON(w, http.StatusOK, listOf[store.Concern]{Items: list, Total: len(list), Limit: len(list)})
 	return nil
-}
-
-func containsStr(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 type concernStepJSON struct {

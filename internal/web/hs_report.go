@@ -8,7 +8,6 @@ import (
 
 	"huhang/internal/authz"
 	"huhang/internal/export"
-	"huhang/internal/programme"
 	"huhang/internal/report"
 	"huhang/internal/store"
 )
@@ -259,13 +258,3 @@ func (s *Server) hsReportExport(w http.ResponseWriter, r *http.Request, c *reqCt
 	sendXLSX(w, buf.Bytes(), t("hs.report"), rep.Node.Name, termString(rep.Term))
 	return nil
 }
-
-// pctOf is n of total as a percentage with one decimal.
-func pctOf(n, total int) string {
-	if total == 0 {
-		return "–"
-	}
-	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64) + "%"
-}
-
-var _ = programme.StatusMet
