@@ -260,8 +260,7 @@ func (s *Server) hsView(ctx context.Context, c *reqCtx, node planNode, term prog
 			v.Lagging = append(v.Lagging, ch)
 		}
 	}
-	switch node.Kind {
-	case "school":
+	if node.Kind == "school" {
 		// Coverage per class: the class teams act on it.
 		byClass, err := s.store.VisitCoverage(ctx, within, "class", term, at)
 		if err != nil {
@@ -288,27 +287,17 @@ func (s *Server) hsView(ctx context.Context, c *reqCtx, node planNode, term prog
 			}
 			return 0
 		})
-	case "city":
-		ds, err := s.store.ListDistricts(ctx, sc)
-		if err != nil {
-			return hsView{}, err
+	}
+	if err := s.eachChild(ctx, sc, node, func(kind string, id int64, name string) {
+		m := roll.Districts[id]
+		if kind == "school" {
+			m = roll.Schools[id]
 		}
-		for _, d := range ds {
-			addChild("district", d.ID, d.Name, roll.Districts[d.ID])
-		}
-	case "district":
-		for offset := 0; ; offset += 500 {
-			schools, total, err := s.store.ListSchools(ctx, sc, store.SchoolFilter{DistrictID: node.ID, Limit: 500, Offset: offset})
-			if err != nil {
-				return hsView{}, err
-			}
-			for _, x := range schools {
-				addChild("school", x.ID, x.Name, roll.Schools[x.ID])
-			}
-			if len(schools) == 0 || offset+len(schools) >= total {
-				break
-			}
-		}
+		addChild(kind, id, name, m)
+	}); err != nil {
+		return hsView{}, err
+	}
+	if node.Kind == "district" {
 		slices.SortStableFunc(v.Children, func(a, b hsChild) int {
 			if d := b.Behind - a.Behind; d != 0 {
 				return d

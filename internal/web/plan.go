@@ -189,32 +189,49 @@ func (s *Server) planView(ctx context.Context, c *reqCtx, node planNode, withTre
 		}
 		v.Children = append(v.Children, ch)
 	}
+	if err := s.eachChild(ctx, sc, node, func(kind string, id int64, name string) {
+		m := roll.Districts[id]
+		if kind == "school" {
+			m = roll.Schools[id]
+		}
+		addChild(kind, id, name, m)
+	}); err != nil {
+		return planView{}, err
+	}
+	if node.Kind == "district" {
+		// The lagging schools first: the district acts on them.
+		slices.SortStableFunc(v.Children, func(a, b planChild) int { return statusRank(b.Worst) - statusRank(a.Worst) })
+	}
+	return v, nil
+}
+
+// eachChild calls fn for each child of node within sc: a city's
+// districts, a district's schools (a school has none here).
+func (s *Server) eachChild(ctx context.Context, sc authz.Scope, node planNode, fn func(kind string, id int64, name string)) error {
 	switch node.Kind {
 	case "city":
 		ds, err := s.store.ListDistricts(ctx, sc)
 		if err != nil {
-			return planView{}, err
+			return err
 		}
 		for _, d := range ds {
-			addChild("district", d.ID, d.Name, roll.Districts[d.ID])
+			fn("district", d.ID, d.Name)
 		}
 	case "district":
 		for offset := 0; ; offset += 500 {
 			schools, total, err := s.store.ListSchools(ctx, sc, store.SchoolFilter{DistrictID: node.ID, Limit: 500, Offset: offset})
 			if err != nil {
-				return planView{}, err
+				return err
 			}
 			for _, x := range schools {
-				addChild("school", x.ID, x.Name, roll.Schools[x.ID])
+				fn("school", x.ID, x.Name)
 			}
 			if len(schools) == 0 || offset+len(schools) >= total {
 				break
 			}
 		}
-		// The lagging schools first: the district acts on them.
-		slices.SortStableFunc(v.Children, func(a, b planChild) int { return statusRank(b.Worst) - statusRank(a.Worst) })
 	}
-	return v, nil
+	return nil
 }
 
 // resultOr is a node's result for t; a node the facts do not know (no
